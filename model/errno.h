@@ -1,0 +1,45 @@
+// Errors are values. The enumerators mirror errno names in lower case so they never
+// collide with the <cerrno> macros; name() gives the conventional spelling.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace portlab::model {
+
+enum class Errno : std::uint8_t {
+  ok = 0,
+  eaddrinuse,
+  eaddrnotavail,
+  einval,
+  eafnosupport,
+  eacces,
+  eisconn,
+  enotconn,
+  econnrefused,
+  econnreset,
+  epipe,
+  eagain,  // == EWOULDBLOCK on Linux
+  einprogress,
+  ealready,
+  ebadf,
+  enoprotoopt,
+  eopnotsupp,
+  enodev,
+  enetunreach,
+  etimedout,
+  emfile,
+  // Windows spellings, used only where Windows' documented result differs (semantics.md §5).
+  wsaeaddrinuse,
+  wsaeacces,
+  wsaewouldblock,
+  wsaenobufs,
+};
+
+// Conventional spelling, e.g. "EADDRINUSE", "WSAEACCES"; "0" for ok.
+std::string_view name(Errno e);
+// Inverse of name(); accepts "EWOULDBLOCK" as eagain.
+std::optional<Errno> errno_from_name(std::string_view s);
+
+}  // namespace portlab::model
