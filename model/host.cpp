@@ -1,0 +1,1639 @@
+// One host's TCP socket layer. The decisions that differ between operating systems are the
+// profile's; this file holds the tables and the RFC 9293 mechanics around them.
+#include "model/host.h"
+
+#include <algorithm>
+#include <cassert>
+#include <tuple>
+#include <utility>
+
+#include "model/linux_profile.h"
+
+namespace portlab::model {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::int64_t kDefaultRcvBuf = 131072;  // net.ipv4.tcp_rmem[1]
+constexpr std::int64_t kDefaultSndBuf = 16384;   // net.ipv4.tcp_wmem[1]
+constexpr std::int64_t kMaxSockBuf = 212992;     // net.core.rmem_max / wmem_max
+constexpr Duration kInitialRto = 1s;             // TCP_TIMEOUT_INIT
+constexpr std::uint32_t kMaxSockets = 1u << 22;  // a limit, so a runaway script fails cleanly
+
+std::uint64_t mix64(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+std::uint64_t hash_addr(const IpAddress& a) { return IpAddressHash{}(a); }
+
+// Addresses as they travel on the wire: a v4-mapped IPv6 address is the IPv4 address.
+IpAddress wire(const IpAddress& a) {
+  if (auto v4 = a.unmapped_v4()) return *v4;
+  return a;
+}
+Endpoint wire(const Endpoint& e) { return {wire(e.addr), e.port}; }
+
+// An address in a socket's own family (AF_INET6 sockets see IPv4 peers as v4-mapped).
+IpAddress in_family(const IpAddress& a, Family f) {
+  if (f == Family::inet6 && a.family() == Family::inet) return a.mapped_v6();
+  return a;
+}
+
+bool prefix_contains(const InterfaceAddress& net, const IpAddress& a) {
+  if (net.addr.family() != a.family()) return false;
+  const auto& x = net.addr.bytes();
+  const auto& y = a.bytes();
+  int bits = net.prefix_len;
+  for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
+    const std::uint8_t mask = bits >= 8 ? 0xff : static_cast<std::uint8_t>(0xff << (8 - bits));
+    if ((x[i] & mask) != (y[i] & mask)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string ConnectionView::key() const {
+  if (!remote) return "listen " + local.to_string() + (fd ? " fd " + std::to_string(*fd) : "");
+  return FourTuple{local, *remote}.to_string();
+}
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+using SockId = std::uint32_t;
+
+struct Tcb {
+  std::uint32_t iss = 0;
+  std::uint32_t irs = 0;
+  std::uint32_t snd_una = 0;
+  std::uint32_t snd_nxt = 0;
+  std::uint32_t rcv_nxt = 0;
+  std::uint32_t snd_wnd = 0;  // the peer's last advertised window
+  std::uint32_t last_advertised = 0;
+  std::int64_t unsent = 0;    // queued, not yet transmitted (transmitted bytes are ACKed at once or in flight)
+  std::int64_t rcv_queue = 0;  // received, not yet read
+  bool fin_queued = false;
+  bool fin_sent = false;
+  bool fin_acked = false;
+  bool fin_rcvd = false;
+  bool syn_had_ts = false;
+  bool ts_ok = false;  // timestamps negotiated
+  std::uint32_t ts_recent = 0;
+  std::optional<TimePoint> ts_recent_stamp;
+  std::optional<std::uint32_t> preset_iss;  // from a recycled TIME-WAIT
+  int syn_retransmits = 0;
+  Duration rto = kInitialRto;
+  std::optional<TimePoint> rtx_deadline;
+};
+
+struct Sock {
+  std::uint32_t id = 0;  // its slot in Host::Impl::socks
+  Family family = Family::inet;
+  std::uint32_t uid = 0;
+  bool nonblock = false;
+  // Options.
+  bool reuseaddr = false;
+  bool reuseport = false;
+  bool v6only = false;
+  bool bind_no_port = false;
+  bool freebind = false;
+  Linger linger;
+  std::string device;
+  std::int64_t rcvbuf = kDefaultRcvBuf;
+  std::int64_t sndbuf = kDefaultSndBuf;
+  std::optional<std::int64_t> linger2;  // TCP_LINGER2 in seconds; nullopt = sysctl
+  PortRange port_range{0, 0};
+  // Identity in the tables.
+  TcpState state = TcpState::closed;
+  std::optional<Fd> fd;
+  bool has_addr = false;  // bind() recorded an address
+  IpAddress laddr;
+  std::uint16_t lport = 0;
+  bool in_bind_table = false;
+  bool bindport_lock = false;  // SOCK_BINDPORT_LOCK: the user chose the port
+  std::optional<Endpoint> remote;
+  bool in_ehash = false;
+  // SS_CONNECTING/SS_CONNECTED of the socket layer (inet_stream_connect).
+  bool ss_connected = false;
+  // Listener.
+  int backlog = 0;
+  std::deque<SockId> accept_queue;
+  std::optional<SockId> parent;  // un-accepted child
+  // Connection.
+  Tcb tcb;
+  Errno so_error = Errno::ok;
+  const Rule* so_error_rule = nullptr;
+  bool shut_rd = false;
+  bool shut_wr = false;
+  bool orphan_rcv_shutdown = false;  // closed by the application: data now means RST
+};
+
+// A TIME-WAIT minisocket (Linux inet_timewait_sock): it keeps the closed socket's reuse flags,
+// address and device, and sits in the bind table and the established table until it dies.
+struct TimeWaitEntry {
+  FourTuple tuple;  // in the socket's family form
+  Family family = Family::inet;
+  bool v6only = false;
+  std::string device;
+  bool reuseaddr = false;
+  bool reuseport = false;
+  bool fin_wait_2 = false;  // Linux substate for orphaned FIN-WAIT-2
+  TimePoint entered{};
+  TimePoint deadline{};
+  std::uint32_t snd_nxt = 0;
+  std::uint32_t rcv_nxt = 0;
+  std::uint32_t rcv_wnd = 0;
+  bool ts_ok = false;
+  std::uint32_t ts_recent = 0;
+  std::optional<TimePoint> ts_recent_stamp;
+};
+
+struct OwnerRef {
+  bool time_wait = false;
+  std::uint32_t id = 0;
+  friend bool operator==(const OwnerRef&, const OwnerRef&) = default;
+};
+
+struct PortBucket {
+  // Linux: tb->fastreuse/fastreuseport >= 0 once bind() or listen() used the bucket; connect()
+  // autobind never shares such a port (semantics.md §2.7).
+  bool bind_owned = false;
+  std::vector<OwnerRef> owners;
+};
+
+enum class TimerKind : std::uint8_t { time_wait, syn_retransmit };
+using TimerKey = std::tuple<TimePoint, TimerKind, std::uint32_t>;
+
+struct Host::Impl {
+  const Profile* profile;
+  HostConfig config;
+  Knobs knobs;
+  Rng rng;
+  std::uint64_t secret_port;
+  std::uint64_t secret_seq;
+  std::uint64_t secret_ts;
+
+  std::vector<std::optional<Sock>> socks;
+  std::vector<SockId> free_socks;
+  std::vector<std::optional<TimeWaitEntry>> tws;
+  std::vector<std::uint32_t> free_tws;
+  std::size_t tw_count = 0;
+  std::map<Fd, SockId> fds;
+  std::unordered_map<std::uint16_t, PortBucket> bind_table;
+  std::unordered_map<FourTuple, OwnerRef, FourTupleHash> ehash;  // wire-form tuples
+  std::set<TimerKey> timers;
+  std::vector<std::uint32_t> table_perturb;  // 2^16 entries once used (INET_TABLE_PERTURB_SIZE)
+  std::map<Fd, SockId> lingering;           // close() waiting under SO_LINGER {1, N>0}
+  std::vector<HostEvent> events;
+
+  Impl(const Profile& p, HostConfig c)
+      : profile(&p), config(std::move(c)), knobs(p.knobs), rng(config.seed) {
+    secret_port = rng.next_u64();
+    secret_seq = rng.next_u64();
+    secret_ts = rng.next_u64();
+  }
+
+  // ---- small helpers -----------------------------------------------------------------------
+
+  Sock* sock_of(Fd fd) {
+    auto it = fds.find(fd);
+    if (it == fds.end()) return nullptr;
+    return &*socks[it->second];
+  }
+  const Sock* sock_of(Fd fd) const {
+    auto it = fds.find(fd);
+    if (it == fds.end()) return nullptr;
+    return &*socks[it->second];
+  }
+  static SockId id_of(const Sock& s) { return s.id; }
+
+  void event(TimePoint at, std::string what, const Rule* rule) { events.push_back({at, std::move(what), rule}); }
+
+  SockId new_sock() {
+    if (!free_socks.empty()) {
+      SockId id = free_socks.back();
+      free_socks.pop_back();
+      socks[id].emplace();
+      socks[id]->id = id;
+      return id;
+    }
+    socks.emplace_back(std::in_place);
+    const auto id = static_cast<SockId>(socks.size() - 1);
+    socks[id]->id = id;
+    return id;
+  }
+
+  Fd new_fd(SockId id) {
+    Fd fd = 3;  // the lowest free descriptor, as POSIX requires; 0-2 are stdio
+    for (const auto& [f, _] : fds) {
+      if (f != fd) break;
+      ++fd;
+    }
+    fds.emplace(fd, id);
+    socks[id]->fd = fd;
+    return fd;
+  }
+
+  bool is_local(const IpAddress& a0) const {
+    const IpAddress a = wire(a0);
+    if (a.is_loopback()) return true;
+    for (const auto& ia : config.addresses)
+      if (ia.addr == a) return true;
+    return false;
+  }
+
+  bool device_exists(const std::string& d) const {
+    if (d == "lo") return true;
+    return std::find(config.devices.begin(), config.devices.end(), d) != config.devices.end();
+  }
+
+  std::int64_t knob(std::size_t i) const { return knobs.integer(i); }
+
+  PortRange effective_range(const Sock& s) const {
+    PortRange r = knobs.range(linux_knob::ip_local_port_range);
+    if (s.port_range.low || s.port_range.high) {
+      if (r.low <= s.port_range.low && s.port_range.low <= r.high) r.low = s.port_range.low;
+      if (r.low <= s.port_range.high && s.port_range.high <= r.high) r.high = s.port_range.high;
+    }
+    return r;
+  }
+
+  BindOwnerView view_of(const Sock& s) const {
+    return {s.laddr, s.family, s.v6only, s.device, s.reuseaddr, s.reuseport, s.uid, s.state == TcpState::listen,
+            false};
+  }
+  BindOwnerView view_of(const TimeWaitEntry& t) const {
+    return {t.tuple.local.addr, t.family, t.v6only, t.device, t.reuseaddr, t.reuseport, 0, false, true};
+  }
+  BindOwnerView view_of(OwnerRef r) const { return r.time_wait ? view_of(*tws[r.id]) : view_of(*socks[r.id]); }
+
+  std::vector<BindOwnerView> owners_except(std::uint16_t port, std::optional<SockId> self) const {
+    std::vector<BindOwnerView> out;
+    auto it = bind_table.find(port);
+    if (it == bind_table.end()) return out;
+    out.reserve(it->second.owners.size());
+    for (const auto& o : it->second.owners) {
+      if (!o.time_wait && self && o.id == *self) continue;
+      out.push_back(view_of(o));
+    }
+    return out;
+  }
+
+  void bucket_add(std::uint16_t port, OwnerRef ref, bool by_bind) {
+    auto& b = bind_table[port];
+    if (by_bind) b.bind_owned = true;
+    b.owners.push_back(ref);
+  }
+  void bucket_remove(std::uint16_t port, OwnerRef ref) {
+    auto it = bind_table.find(port);
+    if (it == bind_table.end()) return;
+    auto& v = it->second.owners;
+    v.erase(std::remove(v.begin(), v.end(), ref), v.end());
+    if (v.empty()) bind_table.erase(it);  // inet_bind_bucket_destroy: gone with its last owner
+  }
+
+  // ---- sequence numbers and timestamps --------------------------------------------------------
+
+  // secure_tcp_seq: a keyed hash of the 4-tuple plus a clock ticking every 64 ns.
+  std::uint32_t isn(const FourTuple& t, TimePoint now) const {
+    std::uint64_t h = secret_seq ^ hash_addr(t.local.addr) ^ (hash_addr(t.remote.addr) << 1);
+    h = mix64(h ^ (std::uint64_t{t.local.port} << 16) ^ t.remote.port);
+    return static_cast<std::uint32_t>(h) + static_cast<std::uint32_t>(now.time_since_epoch().count() >> 6);
+  }
+  // tcp_timestamps=1: millisecond clock plus a per-address-pair offset (secure_tcp_ts_off).
+  std::uint32_t tsval(const FourTuple& t, TimePoint now) const {
+    const auto ms = static_cast<std::uint32_t>(std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count());
+    if (knob(linux_knob::tcp_timestamps) == 2) return ms;
+    return ms + static_cast<std::uint32_t>(mix64(secret_ts ^ hash_addr(t.local.addr) ^ (hash_addr(t.remote.addr) << 1)));
+  }
+
+  std::uint32_t rcv_window(const Sock& s) const {
+    return static_cast<std::uint32_t>(std::max<std::int64_t>(0, s.rcvbuf - s.tcb.rcv_queue));
+  }
+
+  FourTuple wire_tuple(const Sock& s) const { return {{wire(s.laddr), s.lport}, wire(*s.remote)}; }
+
+  Segment segment_from(const Sock& s, TcpFlags flags, std::uint32_t seq, std::uint32_t ack, std::uint32_t payload,
+                       TimePoint now, bool with_ts) {
+    Segment seg;
+    const FourTuple t = wire_tuple(s);
+    seg.src = t.local;
+    seg.dst = t.remote;
+    seg.flags = flags;
+    seg.seq = seq;
+    seg.ack = flags.ack ? ack : 0;
+    seg.window = rcv_window(s);
+    seg.payload = payload;
+    if (with_ts) seg.ts = TimestampOption{tsval(t, now), s.tcb.ts_recent};
+    return seg;
+  }
+
+  void send_ack(Sock& s, TimePoint now, std::vector<Segment>& out) {
+    out.push_back(segment_from(s, {.ack = true}, s.tcb.snd_nxt, s.tcb.rcv_nxt, 0, now, s.tcb.ts_ok));
+    s.tcb.last_advertised = out.back().window;
+  }
+
+  void send_rst(Sock& s, TimePoint now, std::vector<Segment>& out) {
+    out.push_back(segment_from(s, {.ack = true, .rst = true}, s.tcb.snd_nxt, s.tcb.rcv_nxt, 0, now, s.tcb.ts_ok));
+  }
+
+  void send_syn(Sock& s, TimePoint now, std::vector<Segment>& out) {
+    const bool ts = knob(linux_knob::tcp_timestamps) != 0;
+    s.tcb.syn_had_ts = ts;
+    out.push_back(segment_from(s, {.syn = true}, s.tcb.iss, 0, 0, now, ts));
+  }
+
+  void send_syn_ack(Sock& s, TimePoint now, std::vector<Segment>& out) {
+    out.push_back(segment_from(s, {.syn = true, .ack = true}, s.tcb.iss, s.tcb.rcv_nxt, 0, now, s.tcb.ts_ok));
+  }
+
+  // Transmit queued data as far as the peer's window allows, then the FIN once nothing is left.
+  void push(Sock& s, TimePoint now, std::vector<Segment>& out) {
+    auto& t = s.tcb;
+    if (!is_synchronized(s.state) && s.state != TcpState::syn_received) return;
+    if (s.state == TcpState::syn_received) return;
+    const std::uint32_t in_flight = t.snd_nxt - t.snd_una;
+    std::int64_t room = std::int64_t{t.snd_wnd} - in_flight;
+    if (t.unsent > 0 && room > 0) {
+      const auto len = static_cast<std::uint32_t>(std::min(t.unsent, room));
+      out.push_back(segment_from(s, {.ack = true}, t.snd_nxt, t.rcv_nxt, len, now, t.ts_ok));
+      t.snd_nxt += len;
+      t.unsent -= len;
+    }
+    if (t.fin_queued && !t.fin_sent && t.unsent == 0) {
+      out.push_back(segment_from(s, {.ack = true, .fin = true}, t.snd_nxt, t.rcv_nxt, 0, now, t.ts_ok));
+      t.snd_nxt += 1;
+      t.fin_sent = true;
+    }
+  }
+
+  // ---- tables ---------------------------------------------------------------------------------
+
+  void ehash_insert(Sock& s) {
+    ehash[wire_tuple(s)] = OwnerRef{false, id_of(s)};
+    s.in_ehash = true;
+  }
+  void ehash_remove(Sock& s) {
+    if (!s.in_ehash) return;
+    auto it = ehash.find(wire_tuple(s));
+    if (it != ehash.end() && it->second == OwnerRef{false, id_of(s)}) ehash.erase(it);
+    s.in_ehash = false;
+  }
+
+  void cancel_rtx(Sock& s) {
+    if (s.tcb.rtx_deadline) timers.erase({*s.tcb.rtx_deadline, TimerKind::syn_retransmit, id_of(s)});
+    s.tcb.rtx_deadline.reset();
+  }
+
+  // tcp_done / tcp_set_state(TCP_CLOSE): the connection is over; the socket keeps its port only if
+  // the user bound it explicitly (SOCK_BINDPORT_LOCK). An orphan is destroyed.
+  void connection_done(Sock& s) {
+    cancel_rtx(s);
+    ehash_remove(s);
+    s.state = TcpState::closed;
+    if (s.in_bind_table && !s.bindport_lock) {
+      bucket_remove(s.lport, OwnerRef{false, id_of(s)});
+      s.in_bind_table = false;
+      s.lport = 0;
+    }
+    if (!s.fd && !s.parent) destroy(s);
+  }
+
+  void destroy(Sock& s) {
+    const SockId id = id_of(s);
+    cancel_rtx(s);
+    ehash_remove(s);
+    if (s.in_bind_table) bucket_remove(s.lport, OwnerRef{false, id});
+    for (SockId child : s.accept_queue) {
+      if (socks[child]) destroy(*socks[child]);
+    }
+    if (s.fd) fds.erase(*s.fd);
+    socks[id].reset();
+    free_socks.push_back(id);
+  }
+
+  // Enter TIME-WAIT (or its FIN-WAIT-2 substate): tcp_time_wait.
+  void enter_time_wait(Sock& s, bool fin_wait_2, Duration timeout, TimePoint now) {
+    const FourTuple wt = wire_tuple(s);
+    const std::string where = FourTuple{{s.laddr, s.lport}, *s.remote}.to_string();
+    if (tw_count >= static_cast<std::size_t>(knob(linux_knob::tcp_max_tw_buckets))) {
+      event(now, where + " closes without TIME-WAIT (tcp_max_tw_buckets)", &linux_rule::time_wait_overflow);
+      connection_done(s);
+      return;
+    }
+    TimeWaitEntry tw;
+    tw.tuple = {{s.laddr, s.lport}, *s.remote};
+    tw.family = s.family;
+    tw.v6only = s.v6only;
+    tw.device = s.device;
+    tw.reuseaddr = s.reuseaddr;
+    tw.reuseport = s.reuseport;
+    tw.fin_wait_2 = fin_wait_2;
+    tw.entered = now;
+    tw.deadline = now + timeout;
+    tw.snd_nxt = s.tcb.snd_nxt;
+    tw.rcv_nxt = s.tcb.rcv_nxt;
+    tw.rcv_wnd = rcv_window(s);
+    tw.ts_ok = s.tcb.ts_ok;
+    tw.ts_recent = s.tcb.ts_recent;
+    tw.ts_recent_stamp = s.tcb.ts_ok ? s.tcb.ts_recent_stamp : std::nullopt;
+    std::uint32_t id;
+    if (!free_tws.empty()) {
+      id = free_tws.back();
+      free_tws.pop_back();
+      tws[id] = std::move(tw);
+    } else {
+      tws.push_back(std::move(tw));
+      id = static_cast<std::uint32_t>(tws.size() - 1);
+    }
+    ++tw_count;
+    const std::uint16_t port = s.lport;
+    // inet_twsk_hashdance_schedule: the entry takes the socket's places in both tables.
+    bucket_add(port, OwnerRef{true, id}, false);
+    ehash_remove(s);
+    ehash[wt] = OwnerRef{true, id};
+    timers.insert({tws[id]->deadline, TimerKind::time_wait, id});
+    event(now, where + (fin_wait_2 ? " FIN-WAIT-2 (orphan, timewait socket) for " : " TIME-WAIT for ") +
+                   format_duration(timeout),
+          fin_wait_2 ? &linux_rule::fin_wait_2_orphan : &linux_rule::time_wait_enter);
+    connection_done(s);
+  }
+
+  void kill_time_wait(std::uint32_t id) {
+    auto& tw = *tws[id];
+    timers.erase({tw.deadline, TimerKind::time_wait, id});
+    auto it = ehash.find({wire(tw.tuple.local), wire(tw.tuple.remote)});
+    if (it != ehash.end() && it->second == OwnerRef{true, id}) ehash.erase(it);
+    bucket_remove(tw.tuple.local.port, OwnerRef{true, id});
+    tws[id].reset();
+    free_tws.push_back(id);
+    --tw_count;
+  }
+
+  void rearm_time_wait(std::uint32_t id, TimePoint now) {
+    auto& tw = *tws[id];
+    timers.erase({tw.deadline, TimerKind::time_wait, id});
+    tw.deadline = now + profile->time_wait_duration(knobs);
+    timers.insert({tw.deadline, TimerKind::time_wait, id});
+  }
+
+  // What happens to an orphan that reaches FIN-WAIT-2 (tcp_close, semantics.md §2.11).
+  void orphan_fin_wait_2(Sock& s, TimePoint now, std::vector<Segment>& out) {
+    auto tmo = profile->orphan_fin_wait_2_timeout(knobs, s.linger2);
+    if (!tmo) {
+      send_rst(s, now, out);
+      event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset (TCP_LINGER2 < 0)",
+            &linux_rule::fin_wait_2_linger2_rst);
+      connection_done(s);
+      return;
+    }
+    enter_time_wait(s, true, *tmo, now);
+  }
+
+  void apply_state(Sock& s, const TcpTransition& tr) { s.state = tr.next; }
+
+  // ---- listener lookup ------------------------------------------------------------------------
+
+  std::optional<SockId> find_listener(const Endpoint& dst_wire, const FourTuple& incoming, bool from_self) const {
+    auto it = bind_table.find(dst_wire.port);
+    if (it == bind_table.end()) return std::nullopt;
+    const std::string in_dev = from_self ? "lo" : (config.devices.empty() ? "eth0" : config.devices.front());
+    int best = 0;
+    std::vector<SockId> best_ids;
+    for (const auto& o : it->second.owners) {
+      if (o.time_wait) continue;
+      const Sock& s = *socks[o.id];
+      if (s.state != TcpState::listen) continue;
+      if (!s.device.empty() && s.device != in_dev) continue;
+      int score = 0;
+      if (dst_wire.addr.family() == Family::inet) {
+        if (s.family == Family::inet) {
+          if (s.laddr == dst_wire.addr) score = 4;
+          else if (s.laddr.is_wildcard()) score = 2;
+          if (score) ++score;  // compute_score: PF_INET preferred
+        } else if (!s.v6only) {
+          if (s.laddr == dst_wire.addr.mapped_v6()) score = 4;
+          else if (s.laddr.is_wildcard() || s.laddr == IpAddress::any(Family::inet).mapped_v6()) score = 2;
+        }
+      } else if (s.family == Family::inet6) {
+        if (s.laddr == dst_wire.addr) score = 4;
+        else if (s.laddr.is_wildcard()) score = 2;
+      }
+      if (score && !s.device.empty()) score += 1;
+      if (score > best) {
+        best = score;
+        best_ids.clear();
+      }
+      if (score && score == best) best_ids.push_back(o.id);
+    }
+    if (best_ids.empty()) return std::nullopt;
+    if (best_ids.size() == 1) return best_ids.front();
+    // SO_REUSEPORT group: reuseport_select_sock spreads by a hash of the 4-tuple.
+    return best_ids[FourTupleHash{}(incoming) % best_ids.size()];
+  }
+
+  // ---- segment processing ---------------------------------------------------------------------
+
+  void reply_rst_no_socket(const Segment& seg, std::vector<Segment>& out) {
+    if (seg.flags.rst) return;
+    Segment r;
+    r.src = seg.dst;
+    r.dst = seg.src;
+    if (seg.flags.ack) {
+      r.flags = {.rst = true};
+      r.seq = seg.ack;
+    } else {
+      r.flags = {.ack = true, .rst = true};
+      r.seq = 0;
+      r.ack = seg.seq + seg.payload + (seg.flags.syn ? 1 : 0) + (seg.flags.fin ? 1 : 0);
+    }
+    out.push_back(r);
+  }
+
+  void syn_to_listener(Sock& l, const Segment& seg, std::optional<std::uint32_t> tw_isn, TimePoint now,
+                       std::vector<Segment>& out) {
+    const SockId lid = id_of(l);
+    const SockId cid = new_sock();
+    Sock& listener = *socks[lid];  // new_sock may have moved the vector
+    Sock& c = *socks[cid];
+    c.family = listener.family;
+    c.uid = listener.uid;
+    c.reuseaddr = listener.reuseaddr;
+    c.reuseport = listener.reuseport;
+    c.v6only = listener.v6only;
+    c.linger = listener.linger;
+    c.device = listener.device;
+    c.rcvbuf = listener.rcvbuf;
+    c.sndbuf = listener.sndbuf;
+    c.linger2 = listener.linger2;
+    c.has_addr = true;
+    c.laddr = in_family(seg.dst.addr, c.family);
+    c.lport = seg.dst.port;
+    c.bindport_lock = listener.bindport_lock;
+    c.remote = Endpoint{in_family(seg.src.addr, c.family), seg.src.port};
+    c.parent = lid;
+    c.ss_connected = true;
+    auto tr = tcp_transition(TcpState::listen, TcpEvent::rcv_syn);
+    c.state = tr.next;
+    auto& t = c.tcb;
+    t.irs = seg.seq;
+    t.rcv_nxt = seg.seq + 1;
+    t.iss = tw_isn ? *tw_isn : isn(wire_tuple(c), now);
+    t.snd_una = t.iss;
+    t.snd_nxt = t.iss + 1;
+    t.snd_wnd = seg.window;
+    t.ts_ok = seg.ts.has_value() && knob(linux_knob::tcp_timestamps) != 0;
+    if (t.ts_ok) {
+      t.ts_recent = seg.ts->tsval;
+      t.ts_recent_stamp = now;
+    }
+    c.in_bind_table = true;
+    bucket_add(c.lport, OwnerRef{false, cid}, false);  // __inet_inherit_port
+    ehash_insert(c);
+    send_syn_ack(c, now, out);
+  }
+
+  void process_time_wait(std::uint32_t id, const Segment& seg, TimePoint now, std::vector<Segment>& out,
+                         bool from_self) {
+    auto& tw = *tws[id];
+    const std::uint32_t end_seq = seg.seq + seg.payload + (seg.flags.syn ? 1 : 0) + (seg.flags.fin ? 1 : 0);
+    const bool paws_reject = seg.ts && tw.ts_recent_stamp && static_cast<std::int32_t>(seg.ts->tsval - tw.ts_recent) < 0;
+    const std::string where = tw.tuple.to_string();
+    auto tw_ack = [&] {
+      Segment a;
+      a.src = wire(tw.tuple.local);
+      a.dst = wire(tw.tuple.remote);
+      a.flags = {.ack = true};
+      a.seq = tw.snd_nxt;
+      a.ack = tw.rcv_nxt;
+      a.window = tw.rcv_wnd;
+      if (tw.ts_ok) a.ts = TimestampOption{tsval({a.src, a.dst}, now), tw.ts_recent};
+      out.push_back(a);
+    };
+    auto tw_rst = [&] {
+      Segment r;
+      r.src = wire(tw.tuple.local);
+      r.dst = wire(tw.tuple.remote);
+      r.flags = {.rst = true};
+      r.seq = seg.flags.ack ? seg.ack : tw.snd_nxt;
+      out.push_back(r);
+    };
+    if (tw.fin_wait_2) {  // tcp_timewait_state_process, FIN-WAIT-2 substate
+      const bool in_window = seq_le(tw.rcv_nxt, seg.seq) && seq_le(end_seq, tw.rcv_nxt + tw.rcv_wnd);
+      if (paws_reject || !in_window) return tw_ack();
+      if (seg.flags.rst) {
+        event(now, where + " killed by RST", &linux_rule::time_wait_rst_kill);
+        return kill_time_wait(id);
+      }
+      if (seg.flags.syn && !seq_lt(seg.seq, tw.rcv_nxt)) {
+        tw_rst();
+        return kill_time_wait(id);
+      }
+      if (!seg.flags.ack || !seq_gt(end_seq, tw.rcv_nxt) || end_seq == seg.seq) return;
+      if (!seg.flags.fin || end_seq != tw.rcv_nxt + 1) {  // data after close: reset
+        tw_rst();
+        event(now, where + " reset: data after close", &linux_rule::orphan_data_rst);
+        return kill_time_wait(id);
+      }
+      tw.fin_wait_2 = false;
+      tw.rcv_nxt = end_seq;
+      if (seg.ts && tw.ts_ok) {
+        tw.ts_recent = seg.ts->tsval;
+        tw.ts_recent_stamp = now;
+      }
+      rearm_time_wait(id, now);
+      event(now, where + " TIME-WAIT for " + format_duration(profile->time_wait_duration(knobs)),
+            &linux_rule::time_wait_enter);
+      return tw_ack();
+    }
+    // Real TIME-WAIT.
+    if (!paws_reject && seg.seq == tw.rcv_nxt && (seg.seq == end_seq || seg.flags.rst)) {
+      if (seg.flags.rst) {
+        if (knob(linux_knob::tcp_rfc1337) == 0) {
+          event(now, where + " killed by RST (tcp_rfc1337=0)", &linux_rule::time_wait_rst_kill);
+          return kill_time_wait(id);
+        }
+      } else {
+        rearm_time_wait(id, now);
+      }
+      if (seg.ts && tw.ts_ok) {
+        tw.ts_recent = seg.ts->tsval;
+        tw.ts_recent_stamp = now;
+      }
+      return;
+    }
+    if (seg.flags.syn && !seg.flags.rst && !seg.flags.ack && !paws_reject &&
+        (seq_gt(seg.seq, tw.rcv_nxt) || (seg.ts && static_cast<std::int32_t>(tw.ts_recent - seg.ts->tsval) < 0))) {
+      std::uint32_t isn_new = tw.snd_nxt + 65535 + 2;
+      if (isn_new == 0) ++isn_new;
+      const Endpoint dst = seg.dst;
+      if (auto l = find_listener(dst, {seg.dst, seg.src}, from_self)) {
+        event(now, where + " replaced by a new incarnation (SYN accepted in TIME-WAIT)",
+              &linux_rule::time_wait_syn_accepted);
+        kill_time_wait(id);
+        return syn_to_listener(*socks[*l], seg, isn_new, now, out);
+      }
+      return tw_ack();
+    }
+    if (!seg.flags.rst) {
+      if (paws_reject || seg.flags.ack) {
+        rearm_time_wait(id, now);
+        if (seg.flags.fin) event(now, where + " TIME-WAIT re-armed (retransmitted FIN)", &linux_rule::time_wait_rearm);
+      }
+      tw_ack();
+    }
+  }
+
+  void process_socket(Sock& s, const Segment& seg, TimePoint now, std::vector<Segment>& out) {
+    auto& t = s.tcb;
+    const std::string where = FourTuple{{s.laddr, s.lport}, *s.remote}.to_string();
+    if (s.state == TcpState::syn_sent) {
+      if (seg.flags.ack && seg.ack != t.snd_nxt) {
+        if (seg.flags.rst) return;
+        tcp_transition(s.state, TcpEvent::rcv_bad_ack);
+        Segment r;
+        r.src = seg.dst;
+        r.dst = seg.src;
+        r.flags = {.rst = true};
+        r.seq = seg.ack;
+        out.push_back(r);
+        return;
+      }
+      if (seg.flags.rst) {
+        if (!seg.flags.ack) return;
+        auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
+        s.so_error = Errno::econnrefused;
+        s.so_error_rule = &linux_rule::connect_refused;
+        s.ss_connected = false;
+        apply_state(s, tr);
+        connection_done(s);
+        return;
+      }
+      if (!seg.flags.syn) return;
+      t.irs = seg.seq;
+      t.rcv_nxt = seg.seq + 1;
+      t.snd_wnd = seg.window;
+      t.ts_ok = t.syn_had_ts && seg.ts.has_value();
+      if (t.ts_ok) {
+        t.ts_recent = seg.ts->tsval;
+        t.ts_recent_stamp = now;
+      }
+      if (seg.flags.ack) {
+        t.snd_una = seg.ack;
+        auto tr = tcp_transition(s.state, TcpEvent::rcv_syn_ack);
+        apply_state(s, tr);
+        cancel_rtx(s);
+        send_ack(s, now, out);
+        push(s, now, out);
+      } else {
+        auto tr = tcp_transition(s.state, TcpEvent::rcv_syn);  // simultaneous open
+        apply_state(s, tr);
+        send_syn_ack(s, now, out);
+      }
+      return;
+    }
+
+    // Synchronized states and SYN-RECEIVED.
+    if (seg.flags.rst) {
+      // RFC 5961 3.2: only an exact match resets; a near miss gets a challenge ACK.
+      if (seg.seq != t.rcv_nxt) {
+        if (seq_le(t.rcv_nxt, seg.seq) && seq_lt(seg.seq, t.rcv_nxt + rcv_window(s))) send_ack(s, now, out);
+        return;
+      }
+      auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
+      if (s.parent) {  // an un-accepted child: the listener just forgets it
+        auto& q = socks[*s.parent]->accept_queue;
+        q.erase(std::remove(q.begin(), q.end(), id_of(s)), q.end());
+        s.parent.reset();
+        s.state = TcpState::closed;
+        destroy(s);
+        return;
+      }
+      if (tr.actions.report_reset || tr.actions.report_refused) {
+        s.so_error = tr.actions.report_refused ? Errno::econnrefused : Errno::econnreset;
+        s.so_error_rule = tr.actions.report_refused ? &linux_rule::connect_refused : &linux_rule::connect_reset;
+      }
+      event(now, where + " reset by peer", tr.actions.report_reset ? &linux_rule::connect_reset : nullptr);
+      apply_state(s, tr);
+      connection_done(s);
+      return;
+    }
+    if (seg.flags.syn) {
+      if (s.state == TcpState::syn_received) return;  // retransmitted SYN; our SYN,ACK went out already
+      tcp_transition(s.state, TcpEvent::rcv_syn);  // challenge ACK
+      send_ack(s, now, out);
+      return;
+    }
+    if (!seg.flags.ack) return;
+    if (seq_gt(seg.ack, t.snd_una) && seq_le(seg.ack, t.snd_nxt)) t.snd_una = seg.ack;
+    t.snd_wnd = seg.window;
+    if (t.ts_ok && seg.ts) {
+      t.ts_recent = seg.ts->tsval;
+      t.ts_recent_stamp = now;
+    }
+    if (s.state == TcpState::syn_received && seg.ack == t.iss + 1) {
+      apply_state(s, tcp_transition(s.state, TcpEvent::rcv_ack_of_syn));
+      if (s.parent) socks[*s.parent]->accept_queue.push_back(id_of(s));
+    }
+    if (t.fin_sent && !t.fin_acked && seg.ack == t.snd_nxt) {
+      t.fin_acked = true;
+      auto tr = tcp_transition(s.state, TcpEvent::rcv_ack_of_fin);
+      apply_state(s, tr);
+      if (tr.actions.delete_tcb) {  // LAST-ACK done
+        connection_done(s);
+        return;
+      }
+      if (tr.actions.start_time_wait) {  // CLOSING -> TIME-WAIT
+        enter_time_wait(s, false, profile->time_wait_duration(knobs), now);
+        return;
+      }
+      if (s.state == TcpState::fin_wait_2 && !s.fd && !s.parent) {
+        orphan_fin_wait_2(s, now, out);
+        return;
+      }
+    }
+    bool need_ack = false;
+    if (seg.payload > 0) {
+      if (s.orphan_rcv_shutdown) {  // tcp_rcv_state_process: data for a closed socket
+        send_rst(s, now, out);
+        event(now, where + " reset: data after close", &linux_rule::orphan_data_rst);
+        connection_done(s);
+        return;
+      }
+      if (seg.seq == t.rcv_nxt) {
+        t.rcv_queue += seg.payload;
+        t.rcv_nxt += seg.payload;
+      }
+      need_ack = true;
+    }
+    if (seg.flags.fin && seg.seq + seg.payload == t.rcv_nxt && !t.fin_rcvd) {
+      t.fin_rcvd = true;
+      t.rcv_nxt += 1;
+      auto tr = tcp_transition(s.state, TcpEvent::rcv_fin);
+      apply_state(s, tr);
+      if (tr.actions.start_time_wait) {
+        send_ack(s, now, out);
+        enter_time_wait(s, false, profile->time_wait_duration(knobs), now);
+        return;
+      }
+      need_ack = true;
+    }
+    if (need_ack) send_ack(s, now, out);
+    push(s, now, out);
+  }
+
+  void deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out) {
+    const bool from_self = is_local(seg.src.addr);
+    auto it = ehash.find({seg.dst, seg.src});
+    if (it != ehash.end()) {
+      if (it->second.time_wait) return process_time_wait(it->second.id, seg, now, out, from_self);
+      return process_socket(*socks[it->second.id], seg, now, out);
+    }
+    if (seg.flags.syn && !seg.flags.ack && !seg.flags.rst) {
+      if (auto l = find_listener(seg.dst, {seg.dst, seg.src}, from_self))
+        return syn_to_listener(*socks[*l], seg, std::nullopt, now, out);
+    }
+    reply_rst_no_socket(seg, out);
+  }
+
+  void advance(TimePoint now, std::vector<Segment>& out) {
+    while (!timers.empty() && std::get<0>(*timers.begin()) <= now) {
+      auto [at, kind, id] = *timers.begin();
+      timers.erase(timers.begin());
+      if (kind == TimerKind::time_wait) {
+        auto& tw = *tws[id];
+        event(at, tw.tuple.to_string() + (tw.fin_wait_2 ? " FIN-WAIT-2" : " TIME-WAIT") + " expired",
+              &linux_rule::time_wait_expire);
+        tw.deadline = at;
+        timers.insert({at, kind, id});  // so that kill_time_wait finds and erases it
+        kill_time_wait(id);
+        continue;
+      }
+      Sock& s = *socks[id];
+      s.tcb.rtx_deadline.reset();
+      if (s.state != TcpState::syn_sent) continue;
+      if (s.tcb.syn_retransmits >= knob(linux_knob::tcp_syn_retries)) {
+        auto tr = tcp_transition(s.state, TcpEvent::timeout_retransmit);
+        s.so_error = Errno::etimedout;
+        s.so_error_rule = &linux_rule::connect_timeout;
+        s.ss_connected = false;
+        apply_state(s, tr);
+        connection_done(s);
+        continue;
+      }
+      ++s.tcb.syn_retransmits;
+      s.tcb.rto *= 2;
+      send_syn(s, at, out);
+      s.tcb.rtx_deadline = at + s.tcb.rto;
+      timers.insert({*s.tcb.rtx_deadline, TimerKind::syn_retransmit, id});
+    }
+  }
+
+  // ---- calls ----------------------------------------------------------------------------------
+
+  static CallResult ok(const Rule& r, std::int64_t v = 0) {
+    CallResult c;
+    c.value = v;
+    c.rule = &r;
+    return c;
+  }
+  static CallResult fail(Errno e, const Rule& r) {
+    CallResult c;
+    c.value = -1;
+    c.err = e;
+    c.rule = &r;
+    return c;
+  }
+  static CallResult fail(const Decision& d) { return fail(d.err, *d.rule); }
+
+  CallResult bind(Fd fd, const Endpoint& ep) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    const IpAddress& a = ep.addr;
+    const bool privileged = ep.port != 0 && ep.port < knob(linux_knob::ip_unprivileged_port_start) && s.uid != 0;
+    const bool nonlocal_ok = s.freebind || knob(linux_knob::ip_nonlocal_bind) != 0;
+    if (s.family == Family::inet) {  // __inet_bind
+      if (a.family() != Family::inet) return fail(Errno::eafnosupport, bind_eafnosupport);
+      if (!a.is_wildcard() && !a.is_multicast() && !is_local(a) && !nonlocal_ok)
+        return fail(Errno::eaddrnotavail, bind_eaddrnotavail_not_local);
+      if (privileged) return fail(Errno::eacces, bind_eacces_privileged);
+      if (s.state != TcpState::closed || s.lport != 0) return fail(Errno::einval, bind_einval_already_bound);
+    } else {  // __inet6_bind
+      if (a.family() != Family::inet6) return fail(Errno::einval, bind_einval_short_addr);
+      if (a.is_multicast()) return fail(Errno::einval, bind_einval_v6_multicast);
+      if (privileged) return fail(Errno::eacces, bind_eacces_privileged);
+      if (s.state != TcpState::closed || s.lport != 0) return fail(Errno::einval, bind_einval_already_bound);
+      if (a.is_v4_mapped()) {
+        if (s.v6only) return fail(Errno::einval, bind_einval_v6only_mapped);
+        const IpAddress v4 = *a.unmapped_v4();
+        if (!v4.is_wildcard() && !v4.is_multicast() && !is_local(v4) && !nonlocal_ok)
+          return fail(Errno::eaddrnotavail, bind_eaddrnotavail_not_local);
+      } else if (!a.is_wildcard()) {
+        if (a.is_link_local_v6() && s.device.empty()) return fail(Errno::einval, bind_einval_link_local_scope);
+        if (!is_local(a) && !nonlocal_ok) return fail(Errno::eaddrnotavail, bind_eaddrnotavail_not_local);
+      }
+    }
+    const bool saved_v6only = s.v6only;
+    const IpAddress saved_addr = s.laddr;
+    const bool saved_has_addr = s.has_addr;
+    // Binding a specific, non-mapped IPv6 address makes the socket IPv6-only (semantics.md §2.2).
+    if (s.family == Family::inet6 && !a.is_wildcard() && !a.is_v4_mapped()) s.v6only = true;
+    s.laddr = a;
+    s.has_addr = true;
+    auto restore = [&] {
+      s.v6only = saved_v6only;
+      s.laddr = saved_addr;
+      s.has_addr = saved_has_addr;
+    };
+    if (ep.port == 0 && s.bind_no_port) return ok(bind_no_port_deferred);
+    if (ep.port == 0) {
+      auto r = take_ephemeral_for_bind(s);
+      if (r.failed()) restore();
+      return r;
+    }
+    const Decision d = profile->bind_decide(knobs, view_of(s), owners_except(ep.port, id_of(s)), BindMode::explicit_port);
+    if (!d.ok()) {
+      restore();
+      return fail(d);
+    }
+    s.lport = ep.port;
+    s.bindport_lock = true;
+    s.in_bind_table = true;
+    bucket_add(ep.port, OwnerRef{false, id_of(s)}, true);
+    return ok(*d.rule);
+  }
+
+  // inet_csk_get_port(sk, 0) for bind(addr, 0) and listen() without a port.
+  CallResult take_ephemeral_for_bind(Sock& s) {
+    const BindOwnerView n = view_of(s);
+    const SockId self = id_of(s);
+    auto usable = [&](std::uint16_t port, bool relaxed) {
+      auto it = bind_table.find(port);
+      if (it == bind_table.end()) return true;
+      return profile
+          ->bind_decide(knobs, n, owners_except(port, self), relaxed ? BindMode::ephemeral_relaxed : BindMode::ephemeral_strict)
+          .ok();
+    };
+    PortChoice c = profile->pick_bind_port(knobs, effective_range(s), s.reuseaddr, rng, usable);
+    if (!c.port) {
+      CallResult r = fail(Errno::eaddrinuse, *c.rule);
+      r.probes = c.probes;
+      return r;
+    }
+    s.lport = *c.port;
+    s.in_bind_table = true;
+    bucket_add(*c.port, OwnerRef{false, self}, true);
+    CallResult r = ok(*c.rule);
+    r.probes = c.probes;
+    return r;
+  }
+
+  CallResult listen(Fd fd, int backlog) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    if (s.state == TcpState::listen) {
+      s.backlog = backlog;
+      return ok(listen_again);
+    }
+    if (s.state != TcpState::closed || s.ss_connected) return fail(Errno::einval, listen_einval_state);
+    // inet_csk_listen_start: the state becomes LISTEN, then get_port re-checks.
+    s.state = TcpState::listen;
+    if (s.lport == 0) {
+      if (!s.has_addr) s.laddr = IpAddress::any(s.family);
+      CallResult r = take_ephemeral_for_bind(s);
+      if (r.failed()) {
+        s.state = TcpState::closed;
+        r.rule = &listen_autobind_exhausted;
+        return r;
+      }
+    } else if (profile->listen_rechecks) {
+      const Decision d = profile->bind_decide(knobs, view_of(s), owners_except(s.lport, id_of(s)), BindMode::listen_recheck);
+      if (!d.ok()) {
+        s.state = TcpState::closed;
+        return fail(d);
+      }
+    }
+    s.backlog = backlog;
+    return ok(listen_ok);
+  }
+
+  std::optional<IpAddress> source_for(const Sock& s, const IpAddress& dst_wire) const {
+    if (s.has_addr && !s.laddr.is_wildcard() && !(s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard()))
+      return wire(s.laddr);
+    if (dst_wire.is_loopback()) return IpAddress::loopback(dst_wire.family());
+    if (is_local(dst_wire)) return dst_wire;
+    const InterfaceAddress* first = nullptr;
+    for (const auto& ia : config.addresses) {
+      if (ia.addr.family() != dst_wire.family()) continue;
+      if (prefix_contains(ia, dst_wire)) return ia.addr;
+      if (!first) first = &ia;
+    }
+    if (first) return first->addr;
+    return std::nullopt;
+  }
+
+  bool routable(const IpAddress& dst_wire) const {
+    if (is_local(dst_wire)) return true;
+    for (const auto& r : config.routes)
+      if (prefix_contains(r, dst_wire)) return true;
+    return false;
+  }
+
+  CallResult connect(Fd fd, const Endpoint& dst0, TimePoint now, std::vector<Segment>& out) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    if (s.state == TcpState::syn_sent) return fail(Errno::ealready, connect_ealready);
+    if (s.state == TcpState::listen || s.ss_connected) return fail(Errno::eisconn, connect_eisconn);
+    if (s.family == Family::inet && dst0.addr.family() != Family::inet) return fail(Errno::eafnosupport, connect_eafnosupport);
+    if (s.family == Family::inet6 && dst0.addr.family() != Family::inet6) return fail(Errno::einval, connect_einval_short_addr);
+    if (s.family == Family::inet6 && dst0.addr.is_v4_mapped() && s.v6only) return fail(Errno::enetunreach, connect_enetunreach);
+    // connect() to the unspecified address means loopback (tcp_v6_connect; ip_route_connect for 0.0.0.0).
+    IpAddress dst_wire = wire(dst0.addr);
+    if (dst_wire.is_wildcard()) dst_wire = IpAddress::loopback(dst_wire.family());
+    if (dst_wire.is_multicast() || (dst_wire.family() == Family::inet && dst_wire.v4_host_order() == 0xffffffffu))
+      return fail(Errno::enetunreach, connect_enetunreach);
+    if (!routable(dst_wire)) return fail(Errno::enetunreach, connect_enetunreach);
+    auto src = source_for(s, dst_wire);
+    if (!src) return fail(Errno::eaddrnotavail, connect_autobind_exhausted);
+    const Endpoint dst{dst_wire, dst0.port};
+    CallResult decided;
+    std::optional<std::uint32_t> recycled_tw;
+    if (s.lport != 0) {
+      // The socket owns its port: only the exact 4-tuple is checked (__inet_check_established, twp=NULL).
+      const FourTuple t{{*src, s.lport}, dst};
+      TupleOccupant occ;
+      if (auto it = ehash.find(t); it != ehash.end()) {
+        if (it->second.time_wait) {
+          const auto& tw = *tws[it->second.id];
+          occ.kind = TupleOccupant::Kind::time_wait;
+          occ.ts_recent_seen = tw.ts_recent_stamp.has_value();
+          occ.fin_wait_2_substate = tw.fin_wait_2;
+          occ.entered = tw.entered;
+          recycled_tw = it->second.id;
+        } else {
+          occ.kind = TupleOccupant::Kind::full_socket;
+        }
+      }
+      const Decision d = profile->bound_connect_decide(knobs, occ);
+      if (!d.ok()) return fail(d);
+      decided = ok(*d.rule);
+      if (s.laddr.is_wildcard() || !s.has_addr) {  // inet_bhash2_update_saddr
+        s.laddr = in_family(*src, s.family);
+        s.has_addr = true;
+      }
+    } else {
+      decided = autobind_connect(s, *src, dst, now, recycled_tw);
+      if (decided.failed()) return decided;
+    }
+    std::optional<std::uint32_t> preset;
+    std::optional<std::uint32_t> ts_recent;
+    if (recycled_tw) {  // tcp_twsk_unique: the new connection continues the old sequence space
+      const auto& tw = *tws[*recycled_tw];
+      std::uint32_t seq = tw.snd_nxt + 65535 + 2;
+      if (seq == 0) seq = 1;
+      preset = seq;
+      if (tw.ts_recent_stamp) ts_recent = tw.ts_recent;
+      event(now, tw.tuple.to_string() + " TIME-WAIT recycled by connect()", decided.rule);
+      kill_time_wait(*recycled_tw);
+    }
+    s.remote = Endpoint{in_family(dst.addr, s.family), dst.port};
+    s.ss_connected = true;
+    apply_state(s, tcp_transition(s.state, TcpEvent::active_open));
+    auto& t = s.tcb;
+    t = Tcb{};
+    t.iss = preset ? *preset : isn(wire_tuple(s), now);
+    if (ts_recent) t.ts_recent = *ts_recent;
+    t.snd_una = t.iss;
+    t.snd_nxt = t.iss + 1;
+    ehash_insert(s);
+    send_syn(s, now, out);
+    t.rtx_deadline = now + t.rto;
+    timers.insert({*t.rtx_deadline, TimerKind::syn_retransmit, id_of(s)});
+    decided.pending = Pending::connect;
+    if (s.nonblock) {
+      decided.value = -1;
+      decided.err = Errno::einprogress;
+      decided.pending = Pending::none;
+    }
+    return decided;
+  }
+
+  std::uint32_t& perturb_slot(std::uint64_t port_offset) {
+    if (table_perturb.empty()) {
+      table_perturb.resize(1u << 16);
+      for (auto& x : table_perturb) x = static_cast<std::uint32_t>(rng.next_u64());  // get_random_sleepable_once
+    }
+    return table_perturb[port_offset & 0xffff];
+  }
+
+  CallResult autobind_connect(Sock& s, const IpAddress& src, const Endpoint& dst, TimePoint now,
+                              std::optional<std::uint32_t>& recycled_tw) {
+    using namespace linux_rule;
+    const auto bucket10s = static_cast<std::uint64_t>(now.time_since_epoch() / std::chrono::seconds(10));
+    ConnectScanInput in;
+    in.range = effective_range(s);
+    in.per_socket_range = s.port_range.low || s.port_range.high;
+    in.port_offset = mix64(secret_port ^ hash_addr(src) ^ (hash_addr(dst.addr) << 1) ^ (std::uint64_t{dst.port} << 32) ^
+                           mix64(bucket10s));
+    auto usable = [&](std::uint16_t port) {
+      recycled_tw.reset();
+      auto it = bind_table.find(port);
+      if (it != bind_table.end() && it->second.bind_owned) return false;  // owned by bind(): never shared
+      auto e = ehash.find({{src, port}, dst});
+      if (e == ehash.end()) return true;
+      if (!e->second.time_wait) return false;
+      const auto& tw = *tws[e->second.id];
+      TupleOccupant occ;
+      occ.kind = TupleOccupant::Kind::time_wait;
+      occ.ts_recent_seen = tw.ts_recent_stamp.has_value();
+      occ.fin_wait_2_substate = tw.fin_wait_2;
+      occ.entered = tw.entered;
+      occ.loopback = tw.device == "lo" || src.is_loopback() || dst.addr.is_loopback();
+      if (!profile->autobind_time_wait_reusable(knobs, occ, now)) return false;
+      recycled_tw = e->second.id;
+      return true;
+    };
+    PortChoice c = profile->pick_connect_port(knobs, in, perturb_slot(in.port_offset), rng, usable);
+    if (!c.port) {
+      CallResult r = fail(Errno::eaddrnotavail, *c.rule);
+      r.probes = c.probes;
+      return r;
+    }
+    s.lport = *c.port;
+    if (!s.has_addr || s.laddr.is_wildcard()) s.laddr = in_family(src, s.family);
+    s.has_addr = true;
+    s.in_bind_table = true;
+    bucket_add(*c.port, OwnerRef{false, id_of(s)}, false);
+    CallResult r = ok(recycled_tw ? connect_autobind_time_wait_reused : *c.rule);
+    r.probes = c.probes;
+    return r;
+  }
+
+  CallResult accept(Fd fd) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (sp->state != TcpState::listen) return fail(Errno::einval, accept_einval);
+    if (sp->accept_queue.empty()) {
+      if (sp->nonblock) return fail(Errno::eagain, accept_eagain);
+      CallResult r = fail(Errno::eagain, accept_eagain);
+      r.pending = Pending::accept;
+      return r;
+    }
+    const SockId child = sp->accept_queue.front();
+    sp->accept_queue.pop_front();
+    socks[child]->parent.reset();
+    return ok(accept_ok, new_fd(child));
+  }
+
+  std::optional<CallResult> take_so_error(Sock& s, const Rule& fallback) {
+    if (s.so_error == Errno::ok) return std::nullopt;
+    CallResult r = fail(s.so_error, s.so_error_rule ? *s.so_error_rule : fallback);
+    s.so_error = Errno::ok;
+    return r;
+  }
+
+  CallResult send(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    if (auto e = take_so_error(s, send_pending_error)) return *e;
+    if (s.shut_wr || (s.state != TcpState::established && s.state != TcpState::close_wait))
+      return fail(Errno::epipe, send_epipe);
+    const std::uint32_t in_flight = s.tcb.snd_nxt - s.tcb.snd_una;
+    const std::int64_t space = std::max<std::int64_t>(0, s.sndbuf - s.tcb.unsent - in_flight);
+    if (space == 0 || (!s.nonblock && space < bytes)) {
+      if (s.nonblock) return fail(Errno::eagain, send_eagain);
+      CallResult r = fail(Errno::eagain, send_eagain);
+      r.pending = Pending::send;
+      return r;
+    }
+    const std::int64_t n = std::min(space, bytes);
+    s.tcb.unsent += n;
+    push(s, now, out);
+    return ok(send_ok, n);
+  }
+
+  CallResult recv(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    if (s.state == TcpState::listen) return fail(Errno::enotconn, recv_enotconn);
+    if (s.tcb.rcv_queue > 0) {
+      const std::int64_t n = std::min(bytes, s.tcb.rcv_queue);
+      s.tcb.rcv_queue -= n;
+      // Window update: the peer may be holding data back for lack of room.
+      if (s.remote && is_synchronized(s.state) && s.state != TcpState::time_wait &&
+          s.tcb.last_advertised < rcv_window(s) / 2)
+        send_ack(s, now, out);
+      return ok(recv_ok, n);
+    }
+    if (auto e = take_so_error(s, recv_pending_error)) return *e;
+    if (s.tcb.fin_rcvd || s.shut_rd) return ok(recv_eof, 0);
+    if (s.state == TcpState::closed) {
+      if (!s.ss_connected && !s.tcb.fin_rcvd && s.tcb.iss == 0) return fail(Errno::enotconn, recv_enotconn);
+      return ok(recv_eof, 0);
+    }
+    if (s.state == TcpState::syn_sent && !s.nonblock) {
+      CallResult r = fail(Errno::eagain, recv_eagain);
+      r.pending = Pending::recv;
+      return r;
+    }
+    if (s.nonblock) return fail(Errno::eagain, recv_eagain);
+    CallResult r = fail(Errno::eagain, recv_eagain);
+    r.pending = Pending::recv;
+    return r;
+  }
+
+  CallResult shutdown(Fd fd, bool rd, bool wr, TimePoint now, std::vector<Segment>& out) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    switch (s.state) {
+      case TcpState::closed:
+        s.shut_rd |= rd;
+        s.shut_wr |= wr;
+        return fail(Errno::enotconn, shutdown_enotconn);
+      case TcpState::listen:
+        if (!rd) return ok(shutdown_ok);
+        stop_listening(s, now, out);
+        s.state = TcpState::closed;
+        if (s.in_bind_table && !s.bindport_lock) {
+          bucket_remove(s.lport, OwnerRef{false, id_of(s)});
+          s.in_bind_table = false;
+          s.lport = 0;
+        }
+        return ok(shutdown_ok);
+      case TcpState::syn_sent:
+        s.ss_connected = false;
+        connection_done(s);
+        return ok(shutdown_ok);
+      default:
+        break;
+    }
+    s.shut_rd |= rd;
+    if (wr && !s.shut_wr) {
+      s.shut_wr = true;
+      auto tr = tcp_transition(s.state, TcpEvent::close);
+      if (tr.actions.send_fin) {
+        apply_state(s, tr);
+        s.tcb.fin_queued = true;
+        push(s, now, out);
+      }
+    }
+    return ok(shutdown_ok);
+  }
+
+  void stop_listening(Sock& l, TimePoint now, std::vector<Segment>& out) {
+    // inet_csk_listen_stop: every child not yet accepted, and every half-open one, is reset.
+    std::vector<SockId> children;
+    for (std::size_t i = 0; i < socks.size(); ++i)
+      if (socks[i] && socks[i]->parent && *socks[i]->parent == id_of(l)) children.push_back(static_cast<SockId>(i));
+    l.accept_queue.clear();
+    for (SockId c : children) {
+      Sock& child = *socks[c];
+      send_rst(child, now, out);
+      child.parent.reset();
+      child.state = TcpState::closed;
+      destroy(child);
+    }
+  }
+
+  CallResult close(Fd fd, TimePoint now, std::vector<Segment>& out) {
+    using namespace linux_rule;
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, ebadf);
+    Sock& s = *sp;
+    const SockId id = id_of(s);
+    fds.erase(fd);
+    s.fd.reset();
+    if (s.state == TcpState::listen) {
+      stop_listening(s, now, out);
+      s.state = TcpState::closed;
+      destroy(s);
+      return ok(close_listener);
+    }
+    const bool data_was_unread = s.tcb.rcv_queue > 0;
+    s.tcb.rcv_queue = 0;
+    if (s.state == TcpState::closed) {
+      const Rule& r = s.ss_connected ? close_already_closed : close_no_connection;
+      destroy(s);
+      return ok(r);
+    }
+    s.orphan_rcv_shutdown = true;
+    if (data_was_unread) {
+      send_rst(s, now, out);
+      event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset: unread data at close()",
+            &close_unread_data_rst);
+      s.state = TcpState::closed;
+      connection_done(s);
+      return ok(close_unread_data_rst);
+    }
+    if (s.linger.on && s.linger.seconds == 0) {
+      // tcp_disconnect: RST when tcp_need_reset(state), or CLOSING/LAST-ACK with unsent data.
+      const bool need_reset = s.state == TcpState::established || s.state == TcpState::close_wait ||
+                              s.state == TcpState::fin_wait_1 || s.state == TcpState::fin_wait_2 ||
+                              s.state == TcpState::syn_received ||
+                              ((s.state == TcpState::closing || s.state == TcpState::last_ack) && s.tcb.unsent > 0);
+      if (need_reset) send_rst(s, now, out);
+      s.state = TcpState::closed;
+      connection_done(s);
+      return ok(need_reset ? close_linger0_rst : close_linger0_no_rst);
+    }
+    auto tr = tcp_transition(s.state, TcpEvent::close);
+    if (!tr.actions.error_closing) apply_state(s, tr);
+    if (tr.actions.delete_tcb) {  // SYN-SENT: dropped without a word
+      s.ss_connected = false;
+      connection_done(s);
+      return ok(close_fin);
+    }
+    if (tr.actions.send_fin) {
+      s.tcb.fin_queued = true;
+      push(s, now, out);
+    }
+    if (s.state == TcpState::fin_wait_2) {
+      orphan_fin_wait_2(s, now, out);
+      return ok(close_fin);
+    }
+    const bool waiting = s.state == TcpState::fin_wait_1 || s.state == TcpState::closing || s.state == TcpState::last_ack;
+    if (s.linger.on && s.linger.seconds != 0 && waiting) {
+      CallResult r = ok(close_linger_wait);
+      r.pending = Pending::linger;
+      // A negative l_linger is "forever" (>= MAX_SCHEDULE_TIMEOUT/HZ in sk_setsockopt).
+      r.linger_timeout = s.linger.seconds < 0 ? Duration::max() : Duration(std::chrono::seconds(s.linger.seconds));
+      lingering[fd] = id;
+      return r;
+    }
+    return ok(close_fin);
+  }
+
+  std::optional<CallResult> poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
+                                 std::vector<Segment>& out) {
+    using namespace linux_rule;
+    switch (what) {
+      case Pending::none:
+        return first;
+      case Pending::linger: {
+        auto it = lingering.find(fd);
+        if (it == lingering.end()) return first;
+        const auto& slot = socks[it->second];
+        const bool done = !slot || !(slot->state == TcpState::fin_wait_1 || slot->state == TcpState::closing ||
+                                     slot->state == TcpState::last_ack);
+        if (!done) return std::nullopt;
+        lingering.erase(it);
+        CallResult r = first;
+        r.pending = Pending::none;
+        return r;
+      }
+      case Pending::connect: {
+        Sock* s = sock_of(fd);
+        if (!s) return fail(Errno::ebadf, ebadf);
+        if (s->state == TcpState::syn_sent || s->state == TcpState::syn_received) return std::nullopt;
+        if (s->so_error != Errno::ok) return take_so_error(*s, connect_reset);
+        CallResult r = first;
+        r.pending = Pending::none;
+        return r;
+      }
+      case Pending::accept: {
+        Sock* s = sock_of(fd);
+        if (!s) return fail(Errno::ebadf, ebadf);
+        if (s->state == TcpState::listen && s->accept_queue.empty()) return std::nullopt;
+        return accept(fd);
+      }
+      case Pending::recv: {
+        Sock* s = sock_of(fd);
+        if (!s) return fail(Errno::ebadf, ebadf);
+        auto r = recv(fd, bytes, now, out);
+        if (r.pending == Pending::recv) return std::nullopt;
+        return r;
+      }
+      case Pending::send: {
+        Sock* s = sock_of(fd);
+        if (!s) return fail(Errno::ebadf, ebadf);
+        auto r = send(fd, bytes, now, out);
+        if (r.pending == Pending::send) return std::nullopt;
+        return r;
+      }
+    }
+    return first;
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+
+Host::Host(const Profile& profile, HostConfig config) : impl_(std::make_unique<Impl>(profile, std::move(config))) {}
+Host::Host(const Host& o) : impl_(std::make_unique<Impl>(*o.impl_)) {}
+Host& Host::operator=(const Host& o) {
+  if (this != &o) impl_ = std::make_unique<Impl>(*o.impl_);
+  return *this;
+}
+Host::Host(Host&&) noexcept = default;
+Host& Host::operator=(Host&&) noexcept = default;
+Host::~Host() = default;
+
+const Profile& Host::profile() const { return *impl_->profile; }
+const HostConfig& Host::config() const { return impl_->config; }
+Knobs& Host::knobs() { return impl_->knobs; }
+const Knobs& Host::knobs() const { return impl_->knobs; }
+
+CallResult Host::socket(Family family, bool nonblock, std::uint32_t uid) {
+  auto& m = *impl_;
+  if (m.fds.size() >= kMaxSockets) return Impl::fail(Errno::emfile, linux_rule::socket_ok);
+  const SockId id = m.new_sock();
+  Sock& s = *m.socks[id];
+  s.family = family;
+  s.nonblock = nonblock;
+  s.uid = uid;
+  s.v6only = family == Family::inet6 && m.knob(linux_knob::bindv6only) != 0;
+  s.laddr = IpAddress::any(family);
+  return Impl::ok(linux_rule::socket_ok, m.new_fd(id));
+}
+
+CallResult Host::setsockopt(Fd fd, SockOpt opt, const OptValue& value) {
+  using namespace linux_rule;
+  auto& m = *impl_;
+  Sock* sp = m.sock_of(fd);
+  if (!sp) return Impl::fail(Errno::ebadf, ebadf);
+  Sock& s = *sp;
+  const std::int64_t* i = std::get_if<std::int64_t>(&value);
+  switch (opt) {
+    case SockOpt::so_reuseaddr:
+      s.reuseaddr = i && *i != 0;
+      break;
+    case SockOpt::so_reuseport:
+      s.reuseport = i && *i != 0;
+      break;
+    case SockOpt::so_linger:
+      s.linger = std::get<Linger>(value);
+      break;
+    case SockOpt::so_bindtodevice: {
+      const auto& d = std::get<std::string>(value);
+      if (!d.empty() && !m.device_exists(d)) return Impl::fail(Errno::enodev, setsockopt_enodev);
+      s.device = d;
+      break;
+    }
+    case SockOpt::so_rcvbuf:
+    case SockOpt::so_sndbuf: {
+      // sk_setsockopt: min(val, rmem_max) doubled, at least SOCK_MIN_RCVBUF/SNDBUF.
+      const std::int64_t v = std::max<std::int64_t>(std::min<std::int64_t>(*i, kMaxSockBuf) * 2, 4608);
+      (opt == SockOpt::so_rcvbuf ? s.rcvbuf : s.sndbuf) = v;
+      break;
+    }
+    case SockOpt::tcp_linger2:
+      if (*i == 0) {
+        s.linger2.reset();
+      } else {
+        s.linger2 = *i < 0 ? -1 : std::min<std::int64_t>(*i, 120);
+      }
+      break;
+    case SockOpt::ipv6_v6only:
+      if (s.family != Family::inet6) return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
+      if (s.lport != 0) return Impl::fail(Errno::einval, setsockopt_einval);
+      s.v6only = *i != 0;
+      break;
+    case SockOpt::ip_bind_address_no_port:
+      s.bind_no_port = *i != 0;
+      break;
+    case SockOpt::ip_local_port_range: {
+      const auto& r = std::get<PortRange>(value);
+      if (r.low && r.high && r.low > r.high) return Impl::fail(Errno::einval, setsockopt_einval);
+      s.port_range = r;
+      break;
+    }
+    case SockOpt::ip_freebind:
+      s.freebind = *i != 0;
+      break;
+    case SockOpt::so_exclusiveaddruse:
+    case SockOpt::so_reuseport_lb:
+    case SockOpt::so_linger_sec:
+    case SockOpt::tcp_exclbind:
+      return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
+  }
+  return Impl::ok(setsockopt_ok);
+}
+
+CallResult Host::getsockopt(Fd fd, SockOpt opt) const {
+  using namespace linux_rule;
+  const auto& m = *impl_;
+  const Sock* sp = m.sock_of(fd);
+  if (!sp) return Impl::fail(Errno::ebadf, ebadf);
+  const Sock& s = *sp;
+  OptValue v;
+  switch (opt) {
+    case SockOpt::so_reuseaddr: v = std::int64_t{s.reuseaddr}; break;
+    case SockOpt::so_reuseport: v = std::int64_t{s.reuseport}; break;
+    case SockOpt::so_linger: v = s.linger; break;
+    case SockOpt::so_bindtodevice: v = s.device; break;
+    case SockOpt::so_rcvbuf: v = s.rcvbuf; break;
+    case SockOpt::so_sndbuf: v = s.sndbuf; break;
+    case SockOpt::tcp_linger2: {
+      // getsockopt(TCP_LINGER2) reports tcp_fin_timeout when unset.
+      const std::int64_t secs = s.linger2 ? *s.linger2 : m.knob(linux_knob::tcp_fin_timeout);
+      v = secs;
+      break;
+    }
+    case SockOpt::ipv6_v6only:
+      if (s.family != Family::inet6) return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
+      v = std::int64_t{s.v6only};
+      break;
+    case SockOpt::ip_bind_address_no_port: v = std::int64_t{s.bind_no_port}; break;
+    case SockOpt::ip_local_port_range: v = s.port_range; break;
+    case SockOpt::ip_freebind: v = std::int64_t{s.freebind}; break;
+    case SockOpt::so_exclusiveaddruse:
+    case SockOpt::so_reuseport_lb:
+    case SockOpt::so_linger_sec:
+    case SockOpt::tcp_exclbind:
+      return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
+  }
+  CallResult r = Impl::ok(getsockopt_ok);
+  r.option = v;
+  return r;
+}
+
+CallResult Host::bind(Fd fd, const Endpoint& ep) { return impl_->bind(fd, ep); }
+CallResult Host::listen(Fd fd, int backlog) { return impl_->listen(fd, backlog); }
+CallResult Host::connect(Fd fd, const Endpoint& dst, TimePoint now, std::vector<Segment>& out) {
+  return impl_->connect(fd, dst, now, out);
+}
+CallResult Host::accept(Fd fd) { return impl_->accept(fd); }
+CallResult Host::send(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
+  return impl_->send(fd, bytes, now, out);
+}
+CallResult Host::recv(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
+  return impl_->recv(fd, bytes, now, out);
+}
+CallResult Host::shutdown(Fd fd, bool rd, bool wr, TimePoint now, std::vector<Segment>& out) {
+  return impl_->shutdown(fd, rd, wr, now, out);
+}
+CallResult Host::close(Fd fd, TimePoint now, std::vector<Segment>& out) { return impl_->close(fd, now, out); }
+
+CallResult Host::getsockname(Fd fd) const {
+  const Sock* s = impl_->sock_of(fd);
+  if (!s) return Impl::fail(Errno::ebadf, linux_rule::ebadf);
+  CallResult r = Impl::ok(linux_rule::getsockname_ok);
+  r.endpoint = Endpoint{s->has_addr ? s->laddr : IpAddress::any(s->family), s->lport};
+  return r;
+}
+
+std::optional<CallResult> Host::poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
+                                     std::vector<Segment>& out) {
+  return impl_->poll(fd, what, first, bytes, now, out);
+}
+
+void Host::linger_expired(Fd fd) { impl_->lingering.erase(fd); }
+
+void Host::deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out) { impl_->deliver(seg, now, out); }
+void Host::advance(TimePoint now, std::vector<Segment>& out) { impl_->advance(now, out); }
+
+std::optional<TimePoint> Host::next_deadline() const {
+  if (impl_->timers.empty()) return std::nullopt;
+  return std::get<0>(*impl_->timers.begin());
+}
+
+bool Host::is_local(const IpAddress& a) const { return impl_->is_local(a); }
+
+std::vector<ConnectionView> Host::connections() const {
+  const auto& m = *impl_;
+  std::vector<ConnectionView> out;
+  for (const auto& slot : m.socks) {
+    if (!slot || slot->state == TcpState::closed) continue;
+    ConnectionView v;
+    v.fd = slot->fd;
+    v.local = {slot->laddr, slot->lport};
+    if (slot->state != TcpState::listen) v.remote = slot->remote;
+    v.state = slot->state;
+    out.push_back(v);
+  }
+  for (const auto& tw : m.tws) {
+    if (!tw) continue;
+    ConnectionView v;
+    v.local = tw->tuple.local;
+    v.remote = tw->tuple.remote;
+    v.state = tw->fin_wait_2 ? TcpState::fin_wait_2 : TcpState::time_wait;
+    v.time_wait_entry = true;
+    out.push_back(v);
+  }
+  std::sort(out.begin(), out.end(), [](const ConnectionView& a, const ConnectionView& b) {
+    return std::tie(a.local, a.remote, a.state, a.fd) < std::tie(b.local, b.remote, b.state, b.fd);
+  });
+  return out;
+}
+
+std::size_t Host::time_wait_count() const {
+  std::size_t n = 0;
+  for (const auto& tw : impl_->tws)
+    if (tw && !tw->fin_wait_2) ++n;
+  return n;
+}
+
+std::optional<TcpState> Host::socket_state(Fd fd) const {
+  const Sock* s = impl_->sock_of(fd);
+  if (!s) return std::nullopt;
+  return s->state;
+}
+
+std::optional<std::uint16_t> Host::local_port(Fd fd) const {
+  const Sock* s = impl_->sock_of(fd);
+  if (!s) return std::nullopt;
+  return s->lport;
+}
+
+std::vector<HostEvent> Host::take_events() { return std::exchange(impl_->events, {}); }
+
+}  // namespace portlab::model

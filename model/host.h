@@ -1,0 +1,136 @@
+// One host's TCP socket layer: descriptors, sockets, the bind table, the established table,
+// TIME-WAIT entries and timers, under one policy profile. Pure and deterministic: time comes
+// in as an argument, randomness from the host's own seeded generator, and segments go out
+// through an outbox that the caller (the simulator) delivers.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "model/address.h"
+#include "model/errno.h"
+#include "model/knobs.h"
+#include "model/profile.h"
+#include "model/rng.h"
+#include "model/rule.h"
+#include "model/segment.h"
+#include "model/socket_option.h"
+#include "model/tcp_fsm.h"
+#include "model/tcp_state.h"
+#include "model/time.h"
+
+namespace portlab::model {
+
+using Fd = int;
+
+struct InterfaceAddress {
+  IpAddress addr;
+  int prefix_len = 32;
+};
+
+struct HostConfig {
+  std::string name = "local";
+  std::vector<InterfaceAddress> addresses;  // besides 127.0.0.1/8 and ::1, which every host has
+  std::vector<std::string> devices;         // besides "lo"
+  std::vector<InterfaceAddress> routes;     // destinations reachable off-host (the simulator fills this)
+  std::uint64_t seed = 1;
+};
+
+// What a call returns. `pending` is set when a blocking call has to wait for the network or a
+// timer; the caller advances the world and asks again (see Host::poll).
+enum class Pending : std::uint8_t { none, connect, accept, recv, send, linger };
+
+struct CallResult {
+  std::int64_t value = 0;  // 0, a descriptor, a byte count, a port
+  Errno err = Errno::ok;
+  const Rule* rule = nullptr;
+  Pending pending = Pending::none;
+  Duration linger_timeout{};      // Pending::linger: the longest close() may wait
+  std::optional<Endpoint> endpoint;  // getsockname
+  std::optional<OptValue> option;    // getsockopt
+  std::uint32_t probes = 0;          // ports examined by an ephemeral search
+  bool failed() const { return err != Errno::ok; }
+};
+
+// A connection or listener as observed from outside (like `ss -tan`).
+struct ConnectionView {
+  std::optional<Fd> fd;  // nullopt for orphans, un-accepted children and TIME-WAIT entries
+  Endpoint local;
+  std::optional<Endpoint> remote;
+  TcpState state = TcpState::closed;
+  bool time_wait_entry = false;  // a TIME-WAIT minisocket (Linux), possibly in FIN-WAIT-2 substate
+  std::string key() const;       // stable identity for diffs: "tuple" or "listen local"
+};
+
+// Something that happened without a call (timer, segment): for the event log.
+struct HostEvent {
+  TimePoint at{};
+  std::string what;
+  const Rule* rule = nullptr;
+};
+
+class Host {
+ public:
+  Host(const Profile& profile, HostConfig config);
+  Host(const Host&);
+  Host& operator=(const Host&);
+  Host(Host&&) noexcept;
+  Host& operator=(Host&&) noexcept;
+  ~Host();
+
+  const Profile& profile() const;
+  const HostConfig& config() const;
+  Knobs& knobs();
+  const Knobs& knobs() const;
+
+  // Socket calls. Segments the call emits are appended to `out`.
+  CallResult socket(Family family, bool nonblock, std::uint32_t uid);
+  CallResult setsockopt(Fd fd, SockOpt opt, const OptValue& value);
+  CallResult getsockopt(Fd fd, SockOpt opt) const;
+  CallResult bind(Fd fd, const Endpoint& ep);
+  CallResult listen(Fd fd, int backlog);
+  CallResult connect(Fd fd, const Endpoint& dst, TimePoint now, std::vector<Segment>& out);
+  CallResult accept(Fd fd);
+  CallResult send(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out);
+  CallResult recv(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out);
+  CallResult shutdown(Fd fd, bool rd, bool wr, TimePoint now, std::vector<Segment>& out);
+  CallResult close(Fd fd, TimePoint now, std::vector<Segment>& out);
+  CallResult getsockname(Fd fd) const;
+
+  // For a call that returned `pending`: has the condition it waits for come true? If so,
+  // returns the call's final result; for linger, `fd` is the descriptor close() released.
+  std::optional<CallResult> poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
+                                 std::vector<Segment>& out);
+  // close() with SO_LINGER {1, N>0} gave up waiting: the orphan carries on.
+  void linger_expired(Fd fd);
+
+  // The network delivers a segment addressed to this host.
+  void deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out);
+  // Fire every timer due at or before `now`.
+  void advance(TimePoint now, std::vector<Segment>& out);
+  std::optional<TimePoint> next_deadline() const;
+
+  // Is this address one of the host's (including 127/8 and ::1)?
+  bool is_local(const IpAddress& a) const;
+
+  // Observation.
+  std::vector<ConnectionView> connections() const;
+  std::size_t time_wait_count() const;
+  std::optional<TcpState> socket_state(Fd fd) const;
+  std::optional<std::uint16_t> local_port(Fd fd) const;
+  std::vector<HostEvent> take_events();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace portlab::model

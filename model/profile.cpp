@@ -1,0 +1,17 @@
+#include "model/profile.h"
+
+#include <array>
+
+namespace portlab::model {
+namespace generic_rule {
+// clang-format off
+const Rule unmodelled{"model.unmodelled", "any", "the situation is outside what the model covers; no answer is guessed", "unmodelled", "docs/semantics.md: not modelled", Confidence::assumed};
+// clang-format on
+}  // namespace generic_rule
+
+std::span<const Rule* const> generic_rules() {
+  static constexpr std::array<const Rule*, 1> kRules{&generic_rule::unmodelled};
+  return kRules;
+}
+
+}  // namespace portlab::model

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds build/ and build-asan/ (incrementally), and runs ctest in
+# both. Exits non-zero if any build or test fails; runs both test suites either way.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/install-deps.sh
+bash scripts/build.sh
+bash scripts/build.sh --asan
+
+jobs="$(nproc)"
+status=0
+
+echo "==== ctest: build/ ===="
+ctest --test-dir build --output-on-failure --no-tests=error -j"$jobs" || status=1
+
+echo "==== ctest: build-asan/ (ASan+UBSan) ===="
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure --no-tests=error -j"$jobs" || status=1
+
+if ((status)); then
+  echo "test: FAILED (see ctest output above)" >&2
+else
+  echo "test: all tests passed in build/ and build-asan/"
+fi
+exit "$status"

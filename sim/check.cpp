@@ -1,0 +1,516 @@
+#include "sim/check.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <variant>
+
+#include "model/linux_profile.h"
+#include "sim/world.h"
+
+namespace portlab::sim {
+
+namespace sim_rule {
+// clang-format off
+const model::Rule blocked_forever{"sim.blocked-forever", "any", "a blocking call waits for something that nothing left in the script can do (no segment in flight, no timer pending)", "blocked forever", "portlab simulator: the script is one thread", model::Confidence::code};
+const model::Rule no_descriptor{"sim.no-descriptor", "any", "the socket variable holds no descriptor: the call that should have set it failed", "not run", "portlab simulator", model::Confidence::code};
+// clang-format on
+}  // namespace sim_rule
+
+namespace {
+
+using namespace script;
+using model::Errno;
+
+struct Var {
+  bool is_socket = false;
+  std::size_t host = 0;
+  std::optional<std::int64_t> value;  // descriptor or integer; nullopt when the defining call failed
+};
+
+std::string line_of(std::string_view source, int line) {
+  int n = 1;
+  std::size_t start = 0;
+  while (n < line && start < source.size()) {
+    auto nl = source.find('\n', start);
+    if (nl == std::string_view::npos) return {};
+    start = nl + 1;
+    ++n;
+  }
+  auto end = source.find('\n', start);
+  std::string s(source.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  return s;
+}
+
+std::string format_result(const model::CallResult& r) {
+  if (r.err != Errno::ok) return "-1 " + std::string(model::name(r.err));
+  if (r.endpoint) return r.endpoint->to_string();
+  if (r.option) return model::format_value(*r.option);
+  return std::to_string(r.value);
+}
+
+std::string state_name(std::optional<model::TcpState> s) { return s ? std::string(model::name(*s)) : "none"; }
+
+bool compare(std::int64_t a, CompareOp op, std::int64_t b) {
+  switch (op) {
+    case CompareOp::eq: return a == b;
+    case CompareOp::ne: return a != b;
+    case CompareOp::lt: return a < b;
+    case CompareOp::le: return a <= b;
+    case CompareOp::gt: return a > b;
+    case CompareOp::ge: return a >= b;
+  }
+  return false;
+}
+
+model::Endpoint wire(const model::Endpoint& e) {
+  if (auto v4 = e.addr.unmapped_v4()) return {*v4, e.port};
+  return e;
+}
+
+class Runner {
+ public:
+  Runner(const Script& s, std::string_view source, const CheckOptions& o)
+      : script_(s), source_(source), profile_(o.profile ? o.profile : &model::linux_profile()), seed_(o.seed) {}
+
+  std::optional<Diagnostic> validate() {
+    // Hosts.
+    if (script_.hosts.empty()) {
+      host_names_.push_back("local");
+    } else {
+      for (const auto& h : script_.hosts) host_names_.push_back(h.name);
+    }
+    // Sysctls are checked against the profile's knob table before anything runs.
+    model::Knobs probe(profile_->knobs);
+    std::map<std::string, std::size_t> var_host;
+    for (const auto& step : script_.steps) {
+      if (auto* sc = std::get_if<SysctlStep>(&step.body)) {
+        auto idx = probe.find(sc->name);
+        if (!idx) {
+          SourceLoc loc = step.loc;
+          auto col = step.text.find(sc->name);
+          if (col != std::string::npos) loc.column = step.loc.column + static_cast<int>(col);
+          return error(loc, "unknown sysctl '" + sc->name + "' for the " + std::string(profile_->name) +
+                                " profile; expected one of: " + knob_list());
+        }
+        auto parsed = model::parse_knob_value(profile_->knobs[*idx], sc->value);
+        if (!parsed.value) return error(sc->value_loc, "bad value for " + sc->name + ": " + parsed.error);
+      }
+      // A socket lives on one host: using it from another is a mistake in the script.
+      if (auto* cs = std::get_if<CallStep>(&step.body)) {
+        const std::size_t h = host_index(cs->host);
+        if (cs->call.sock) {
+          auto it = var_host.find(cs->call.sock->name);
+          if (it != var_host.end() && it->second != h)
+            return error(cs->call.sock->loc, "socket '" + cs->call.sock->name + "' belongs to host '" +
+                                                 host_names_[it->second] + "', not '" + host_names_[h] + "'");
+        }
+        if (cs->bind_var && (cs->call.kind == CallKind::socket || cs->call.kind == CallKind::accept))
+          var_host[*cs->bind_var] = h;
+      }
+    }
+    return std::nullopt;
+  }
+
+  CheckReport run() {
+    std::vector<HostSpec> specs;
+    if (script_.hosts.empty()) {
+      specs.push_back({"local", {}, {}, profile_});
+    } else {
+      for (const auto& h : script_.hosts) {
+        HostSpec spec{h.name, {}, h.devices, profile_};
+        for (std::size_t i = 0; i < h.addresses.size(); ++i) {
+          const int def = h.addresses[i].family() == model::Family::inet ? 32 : 128;
+          spec.addresses.push_back({h.addresses[i], i < h.prefix_lengths.size() ? h.prefix_lengths[i] : def});
+        }
+        specs.push_back(std::move(spec));
+      }
+    }
+    World world(seed_, std::move(specs));
+    world_ = &world;
+    CheckReport report;
+    report.file = script_.file;
+    report.seed = seed_;
+    report.os = std::string(profile_->name);
+    for (const auto& step : script_.steps) {
+      StepReport r;
+      r.line = step.loc.line;
+      r.column = step.loc.column;
+      r.text = step.text;
+      auto before = snapshot();
+      std::visit([&](const auto& body) { this->run_step(body, r); }, step.body);
+      r.changes = diff(before, snapshot());
+      for (auto& e : world.take_log())
+        r.events.push_back(fmt::format("[{}] {}: {}{}", model::format_duration(e.at.time_since_epoch()), e.host, e.what,
+                                       e.rule ? " (" + std::string(e.rule->id) + ")" : ""));
+      r.at = world.now();
+      if (r.checked) {
+        ++report.checks;
+        if (!r.ok) ++report.failures;
+      }
+      report.steps.push_back(std::move(r));
+    }
+    world_ = nullptr;
+    return report;
+  }
+
+ private:
+  Diagnostic error(SourceLoc loc, std::string msg) const {
+    return Diagnostic{script_.file, loc, std::move(msg), line_of(source_, loc.line)};
+  }
+
+  std::string knob_list() const {
+    std::string out;
+    for (const auto& k : profile_->knobs) {
+      if (!out.empty()) out += ", ";
+      out += k.name;
+    }
+    return out;
+  }
+
+  std::size_t host_index(const std::optional<std::string>& name) const {
+    if (!name) return 0;
+    for (std::size_t i = 0; i < host_names_.size(); ++i)
+      if (host_names_[i] == *name) return i;
+    return 0;
+  }
+
+  std::map<std::string, std::pair<std::string, std::string>> snapshot() const {
+    std::map<std::string, std::pair<std::string, std::string>> out;  // key -> (host, state)
+    for (std::size_t h = 0; h < world_->host_count(); ++h) {
+      for (const auto& c : world_->host(h).connections()) {
+        std::string key = host_names_[h] + " " + c.key();
+        while (out.count(key)) key += "'";
+        out[key] = {host_names_[h], std::string(model::name(c.state))};
+      }
+    }
+    return out;
+  }
+
+  static std::vector<std::string> diff(const std::map<std::string, std::pair<std::string, std::string>>& a,
+                                       const std::map<std::string, std::pair<std::string, std::string>>& b) {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : b) {
+      auto it = a.find(k);
+      if (it == a.end()) {
+        out.push_back(k + " " + v.second + " (new)");
+      } else if (it->second.second != v.second) {
+        out.push_back(k + " " + it->second.second + " -> " + v.second);
+      }
+    }
+    for (const auto& [k, v] : a)
+      if (!b.count(k)) out.push_back(k + " " + v.second + " -> gone");
+    return out;
+  }
+
+  std::optional<std::int64_t> int_value(const IntExpr& e) const {
+    if (auto* i = std::get_if<std::int64_t>(&e)) return *i;
+    auto it = vars_.find(std::get<VarRef>(e).name);
+    if (it == vars_.end()) return std::nullopt;
+    return it->second.value;
+  }
+
+  std::optional<model::Endpoint> endpoint(const EndpointExpr& e) const {
+    if (auto* p = std::get_if<std::uint16_t>(&e.port)) return model::Endpoint{e.addr, *p};
+    auto it = vars_.find(std::get<VarRef>(e.port).name);
+    if (it == vars_.end() || !it->second.value) return std::nullopt;
+    const auto v = *it->second.value;
+    if (v < 0 || v > 65535) return std::nullopt;
+    return model::Endpoint{e.addr, static_cast<std::uint16_t>(v)};
+  }
+
+  std::string format_expected(const Expectation& ex) const {
+    std::string out;
+    for (const auto& alt : ex.alternatives) {
+      if (!out.empty()) out += " | ";
+      if (alt.error) {
+        out += "-1 " + std::string(model::name(*alt.error));
+      } else if (alt.integer) {
+        if (auto* i = std::get_if<std::int64_t>(&*alt.integer)) {
+          out += std::to_string(*i);
+        } else {
+          const auto& name = std::get<VarRef>(*alt.integer).name;
+          auto v = int_value(*alt.integer);
+          out += name + (v ? "(=" + std::to_string(*v) + ")" : "");
+        }
+      } else if (alt.endpoint) {
+        auto ep = endpoint(*alt.endpoint);
+        out += ep ? ep->to_string() : "?";
+      } else if (alt.opt_value) {
+        out += model::format_value(*alt.opt_value);
+      }
+    }
+    return out;
+  }
+
+  bool matches(const ExpectedValue& alt, const model::CallResult& r) const {
+    if (alt.error) return r.err == *alt.error;
+    if (r.err != Errno::ok) return false;
+    if (alt.integer) {
+      auto v = int_value(*alt.integer);
+      if (!v) return false;
+      if (r.option) {
+        if (auto* i = std::get_if<std::int64_t>(&*r.option)) return *i == *v;
+        return false;
+      }
+      return r.value == *v;
+    }
+    if (alt.endpoint) {
+      auto ep = endpoint(*alt.endpoint);
+      return ep && r.endpoint && *ep == *r.endpoint;
+    }
+    if (alt.opt_value) return r.option && *r.option == *alt.opt_value;
+    return false;
+  }
+
+  void run_step(const CallStep& cs, StepReport& r) {
+    const std::size_t h = host_index(cs.host);
+    r.host = host_names_[h];
+    const Call& c = cs.call;
+    std::optional<model::Fd> fd;
+    if (c.sock) {
+      auto it = vars_.find(c.sock->name);
+      if (it == vars_.end() || !it->second.value) {
+        r.result = "not run";
+        r.rule = &sim_rule::no_descriptor;
+        r.checked = true;
+        r.ok = false;
+        r.message = "socket '" + c.sock->name + "' holds no descriptor (the call that should have set it failed)";
+        return;
+      }
+      fd = static_cast<model::Fd>(*it->second.value);
+    }
+    std::optional<model::Endpoint> ep;
+    if (c.endpoint) {
+      ep = endpoint(*c.endpoint);
+      if (!ep) return not_run(r, "the port variable in the address holds no value");
+    }
+    std::int64_t count = 0;
+    if (c.count) {
+      auto v = int_value(*c.count);
+      if (!v) return not_run(r, "the count variable holds no value");
+      count = *v;
+    }
+    World& w = *world_;
+    auto call = [&](model::Host& host, std::vector<model::Segment>& out) -> model::CallResult {
+      const auto now = w.now();
+      switch (c.kind) {
+        case CallKind::socket:
+          return host.socket(c.socket_args.family, c.socket_args.nonblock, c.socket_args.uid.value_or(0));
+        case CallKind::setsockopt: return host.setsockopt(*fd, *c.opt, *c.opt_value);
+        case CallKind::getsockopt: return host.getsockopt(*fd, *c.opt);
+        case CallKind::bind: return host.bind(*fd, *ep);
+        case CallKind::listen: return host.listen(*fd, c.count ? static_cast<int>(count) : 128);
+        case CallKind::connect: return host.connect(*fd, *ep, now, out);
+        case CallKind::accept: return host.accept(*fd);
+        case CallKind::send: return host.send(*fd, count, now, out);
+        case CallKind::recv: return host.recv(*fd, count, now, out);
+        case CallKind::shutdown:
+          return host.shutdown(*fd, *c.how != ShutdownHow::wr, *c.how != ShutdownHow::rd, now, out);
+        case CallKind::close: return host.close(*fd, now, out);
+        case CallKind::getsockname: return host.getsockname(*fd);
+        case CallKind::port: {
+          auto res = host.getsockname(*fd);
+          if (!res.failed()) {
+            res.value = res.endpoint->port;
+            res.endpoint.reset();
+          }
+          return res;
+        }
+      }
+      return {};
+    };
+    CallOutcome o = w.run_call(h, fd.value_or(-1), count, call);
+    r.waited = o.waited;
+    r.rule = o.result.rule;
+    r.err = o.result.err;
+    if (o.blocked_forever) {
+      r.result = "blocked forever";
+      r.rule = &sim_rule::blocked_forever;
+      r.checked = true;
+      r.ok = false;
+      r.message = "the call blocks and nothing left in the script can complete it";
+      return;
+    }
+    r.result = format_result(o.result);
+    r.value = o.result.value;
+    if (o.waited > model::Duration::zero())
+      r.events.push_back("blocked for " + model::format_duration(o.waited));
+    if (cs.bind_var) {
+      Var v;
+      v.is_socket = c.kind != CallKind::port;
+      v.host = h;
+      if (!o.result.failed()) v.value = o.result.value;
+      vars_[*cs.bind_var] = v;
+    }
+    if (cs.expect) {
+      r.checked = true;
+      r.expected = format_expected(*cs.expect);
+      r.ok = false;
+      for (const auto& alt : cs.expect->alternatives)
+        if (matches(alt, o.result)) r.ok = true;
+      if (!r.ok) r.message = "expected " + r.expected + ", got " + r.result;
+    }
+  }
+
+  void not_run(StepReport& r, std::string why) {
+    r.result = "not run";
+    r.rule = &sim_rule::no_descriptor;
+    r.checked = true;
+    r.ok = false;
+    r.message = std::move(why);
+  }
+
+  void run_step(const SysctlStep& sc, StepReport& r) {
+    for (std::size_t h = 0; h < world_->host_count(); ++h) {
+      if (sc.host && host_names_[h] != *sc.host) continue;
+      world_->host(h).knobs().set(sc.name, sc.value);  // validated before the run
+    }
+    r.host = sc.host.value_or("");
+  }
+
+  void run_step(const WaitStep& ws, StepReport&) { world_->advance_to(world_->now() + ws.duration); }
+
+  void run_step(const ExpectStep& es, StepReport& r) {
+    r.checked = true;
+    const std::size_t h = host_index(es.host);
+    if (es.host) r.host = *es.host;
+    const auto& host = world_->host(h);
+    std::visit(
+        [&](const auto& what) {
+          using T = std::decay_t<decltype(what)>;
+          if constexpr (std::is_same_v<T, ExpectTupleState>) {
+            auto l = endpoint(what.local);
+            auto rem = endpoint(what.remote);
+            if (!l || !rem) return not_run(r, "a port variable holds no value");
+            std::optional<model::TcpState> actual;
+            for (const auto& c : host.connections()) {
+              if (c.remote && wire(c.local) == wire(*l) && wire(*c.remote) == wire(*rem)) {
+                actual = c.state;
+                break;
+              }
+            }
+            const bool equal = actual == what.state;
+            r.ok = what.op == CompareOp::ne ? !equal : equal;
+            r.result = state_name(actual);
+            r.expected = std::string(what.op == CompareOp::ne ? "!= " : "") + state_name(what.state);
+          } else if constexpr (std::is_same_v<T, ExpectSocketState>) {
+            auto it = vars_.find(what.sock.name);
+            if (it == vars_.end() || !it->second.value) return not_run(r, "socket holds no descriptor");
+            auto st = host.socket_state(static_cast<model::Fd>(*it->second.value));
+            const bool equal = st == what.state;
+            r.ok = what.op == CompareOp::ne ? !equal : equal;
+            r.result = st ? state_name(st) : "not open";
+            r.expected = std::string(what.op == CompareOp::ne ? "!= " : "") + std::string(model::name(what.state));
+          } else if constexpr (std::is_same_v<T, ExpectCount>) {
+            std::optional<std::int64_t> port;
+            if (what.port) {
+              if (auto* p = std::get_if<std::uint16_t>(&*what.port)) {
+                port = *p;
+              } else {
+                auto it = vars_.find(std::get<VarRef>(*what.port).name);
+                if (it == vars_.end() || !it->second.value) return not_run(r, "port variable holds no value");
+                port = *it->second.value;
+              }
+            }
+            std::int64_t n = 0;
+            for (const auto& c : host.connections())
+              if (c.state == what.state && (!port || c.local.port == *port)) ++n;
+            r.ok = compare(n, what.op, what.value);
+            r.result = std::to_string(n);
+            r.expected = std::string(name(what.op)) + " " + std::to_string(what.value);
+          } else if constexpr (std::is_same_v<T, ExpectInRange>) {
+            auto v = int_value(what.value);
+            if (!v) return not_run(r, "variable holds no value");
+            r.ok = *v >= what.low && *v <= what.high;
+            r.result = std::to_string(*v);
+            r.expected = "in " + std::to_string(what.low) + ".." + std::to_string(what.high);
+          } else if constexpr (std::is_same_v<T, ExpectCompare>) {
+            auto a = int_value(what.lhs);
+            auto b = int_value(what.rhs);
+            if (!a || !b) return not_run(r, "variable holds no value");
+            r.ok = compare(*a, what.op, *b);
+            r.result = std::to_string(*a);
+            r.expected = std::string(name(what.op)) + " " + std::to_string(*b);
+          }
+        },
+        es.what);
+    if (!r.ok && r.message.empty()) r.message = "expected " + r.expected + ", got " + r.result;
+  }
+
+  const Script& script_;
+  std::string_view source_;
+  const model::Profile* profile_;
+  std::uint64_t seed_;
+  std::vector<std::string> host_names_;
+  std::map<std::string, Var> vars_;
+  World* world_ = nullptr;
+};
+
+}  // namespace
+
+CheckRun run_check(const script::Script& script, std::string_view source, const CheckOptions& options) {
+  Runner runner(script, source, options);
+  if (auto err = runner.validate()) return {std::nullopt, std::move(err)};
+  return {runner.run(), std::nullopt};
+}
+
+std::string format_text(const CheckReport& report) {
+  std::string out = fmt::format("{}: os {}, seed {}\n", report.file, report.os, report.seed);
+  for (const auto& s : report.steps) {
+    std::string mark = s.checked ? (s.ok ? "ok  " : "FAIL") : "    ";
+    std::string rule;
+    if (s.rule) {
+      rule = std::string(s.rule->id);
+      if (s.rule->confidence == model::Confidence::assumed) rule += " (ASSUMED)";
+    }
+    std::string result = s.result.empty() ? "" : "-> " + s.result;
+    out += fmt::format("{:>4}  {:<56} {:<22} {} {}\n", s.line, s.text, result, mark, rule);
+    for (const auto& e : s.events) out += fmt::format("{:>6}{}\n", "", e);
+    for (const auto& c : s.changes) out += fmt::format("{:>6}{}\n", "", c);
+    if (!s.ok) out += fmt::format("{:>6}FAILED at {}:{}:{}: {}\n", "", report.file, s.line, s.column, s.message);
+  }
+  out += fmt::format("{}: {} checks, {} failed\n", report.ok() ? "PASS" : "FAIL", report.checks, report.failures);
+  return out;
+}
+
+std::string format_json(const CheckReport& report) {
+  nlohmann::ordered_json j;
+  j["file"] = report.file;
+  j["os"] = report.os;
+  j["seed"] = report.seed;
+  j["ok"] = report.ok();
+  j["checks"] = report.checks;
+  j["failures"] = report.failures;
+  auto& steps = j["steps"] = nlohmann::ordered_json::array();
+  for (const auto& s : report.steps) {
+    nlohmann::ordered_json st;
+    st["line"] = s.line;
+    st["column"] = s.column;
+    st["call"] = s.text;
+    if (!s.host.empty()) st["host"] = s.host;
+    st["result"] = s.result;
+    if (s.value) st["value"] = *s.value;
+    st["errno"] = s.err == model::Errno::ok ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(std::string(model::name(s.err)));
+    st["expected"] = s.checked ? nlohmann::ordered_json(s.expected) : nlohmann::ordered_json(nullptr);
+    st["ok"] = s.ok;
+    if (s.rule) {
+      st["rule"] = s.rule->id;
+      st["confidence"] = model::name(s.rule->confidence);
+    } else {
+      st["rule"] = nullptr;
+    }
+    st["time_ns"] = s.at.time_since_epoch().count();
+    if (s.waited.count()) st["blocked_ns"] = s.waited.count();
+    st["changes"] = s.changes;
+    st["events"] = s.events;
+    if (!s.ok) st["message"] = s.message;
+    steps.push_back(std::move(st));
+  }
+  return j.dump(2) + "\n";
+}
+
+}  // namespace portlab::sim

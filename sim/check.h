@@ -1,0 +1,74 @@
+// `portlab check`: runs a scenario script once, step by step, on a World, and reports each
+// step's result, the rule that decided it, the TCP states it changed, and whether the script's
+// expectations held.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/errno.h"
+#include "model/profile.h"
+#include "model/rule.h"
+#include "model/time.h"
+#include "sim/script/ast.h"
+#include "sim/script/diagnostic.h"
+
+namespace portlab::sim {
+
+struct StepReport {
+  int line = 0;
+  int column = 0;
+  std::string text;  // the step as written
+  std::string host;  // empty for steps that are not about one host
+  std::string result;  // "0", "-1 EADDRINUSE", "3", "[::1]:80", "blocked forever", "" for wait/sysctl
+  std::optional<std::int64_t> value;
+  model::Errno err = model::Errno::ok;
+  std::string expected;  // "" when the step states no expectation
+  bool checked = false;  // the step had an expectation (call with `= ...`, or `expect`)
+  bool ok = true;
+  const model::Rule* rule = nullptr;
+  std::vector<std::string> changes;  // "client 10.0.0.1:5000 -> 10.0.0.2:80 ESTABLISHED -> FIN-WAIT-1"
+  std::vector<std::string> events;   // timers and other happenings during the step
+  std::string message;               // why a check failed
+  model::TimePoint at{};             // virtual time when the step ended
+  model::Duration waited{};          // how long a blocking call blocked
+};
+
+struct CheckReport {
+  std::string file;
+  std::uint64_t seed = 0;
+  std::string os;
+  std::vector<StepReport> steps;
+  int checks = 0;
+  int failures = 0;
+  bool ok() const { return failures == 0; }
+};
+
+struct CheckOptions {
+  std::uint64_t seed = 1;
+  const model::Profile* profile = nullptr;  // default: Linux
+};
+
+// Exactly one is set: a report, or a located error found before anything ran.
+struct CheckRun {
+  std::optional<CheckReport> report;
+  std::optional<script::Diagnostic> error;
+};
+
+// `source` is the script's text (for quoting lines in diagnostics).
+CheckRun run_check(const script::Script& script, std::string_view source, const CheckOptions& options);
+
+// Human-readable report: one block per step.
+std::string format_text(const CheckReport& report);
+// The same as one JSON document.
+std::string format_json(const CheckReport& report);
+
+// Rules that belong to the simulator rather than to an OS.
+namespace sim_rule {
+extern const model::Rule blocked_forever;
+extern const model::Rule no_descriptor;
+}  // namespace sim_rule
+
+}  // namespace portlab::sim

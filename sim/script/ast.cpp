@@ -1,0 +1,36 @@
+#include "sim/script/ast.h"
+
+namespace portlab::sim::script {
+
+std::string_view name(CallKind k) {
+  switch (k) {
+    case CallKind::socket: return "socket";
+    case CallKind::setsockopt: return "setsockopt";
+    case CallKind::getsockopt: return "getsockopt";
+    case CallKind::bind: return "bind";
+    case CallKind::listen: return "listen";
+    case CallKind::connect: return "connect";
+    case CallKind::accept: return "accept";
+    case CallKind::send: return "send";
+    case CallKind::recv: return "recv";
+    case CallKind::shutdown: return "shutdown";
+    case CallKind::close: return "close";
+    case CallKind::getsockname: return "getsockname";
+    case CallKind::port: return "port";
+  }
+  return "?";
+}
+
+std::string_view name(CompareOp op) {
+  switch (op) {
+    case CompareOp::eq: return "==";
+    case CompareOp::ne: return "!=";
+    case CompareOp::lt: return "<";
+    case CompareOp::le: return "<=";
+    case CompareOp::gt: return ">";
+    case CompareOp::ge: return ">=";
+  }
+  return "?";
+}
+
+}  // namespace portlab::sim::script

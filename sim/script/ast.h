@@ -1,0 +1,184 @@
+// The scenario script, parsed. One script language serves every engine (check, simulate,
+// explore, conform); this is its syntax tree. Every node keeps its source location so that
+// every error, at parse time or at run time, names file:line:column.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "model/address.h"
+#include "model/errno.h"
+#include "model/socket_option.h"
+#include "model/tcp_state.h"
+#include "model/time.h"
+
+namespace portlab::sim::script {
+
+struct SourceLoc {
+  int line = 0;    // 1-based
+  int column = 0;  // 1-based, in bytes
+};
+
+// A reference to a variable bound by an earlier step (`c = socket(...)`, `P = port(c)`).
+struct VarRef {
+  std::string name;
+  SourceLoc loc;
+};
+
+// A port: a literal or an integer variable (`10.0.0.1:P`).
+using PortExpr = std::variant<std::uint16_t, VarRef>;
+
+struct EndpointExpr {
+  model::IpAddress addr;
+  PortExpr port;
+  SourceLoc loc;
+};
+
+// An integer: a literal or an integer variable.
+using IntExpr = std::variant<std::int64_t, VarRef>;
+
+enum class CallKind : std::uint8_t {
+  socket,       // socket(inet|inet6, stream[, nonblock][, uid=N])
+  setsockopt,   // setsockopt(s, OPT, VALUE)
+  getsockopt,   // getsockopt(s, OPT)
+  bind,         // bind(s, ENDPOINT)
+  listen,       // listen(s[, BACKLOG])
+  connect,      // connect(s, ENDPOINT)
+  accept,       // accept(s)
+  send,         // send(s, N)
+  recv,         // recv(s, N)
+  shutdown,     // shutdown(s, SHUT_RD|SHUT_WR|SHUT_RDWR)
+  close,        // close(s)
+  getsockname,  // getsockname(s)
+  port,         // port(s): the local port, as an integer value
+};
+
+enum class ShutdownHow : std::uint8_t { rd, wr, rdwr };
+
+struct SocketArgs {
+  model::Family family = model::Family::inet;
+  bool nonblock = false;
+  std::optional<std::uint32_t> uid;  // owner uid; default: the host's default uid (0)
+};
+
+struct Call {
+  CallKind kind{};
+  std::optional<VarRef> sock;                // every call but socket()
+  SocketArgs socket_args;                    // socket()
+  std::optional<model::SockOpt> opt;         // setsockopt / getsockopt
+  std::optional<model::OptValue> opt_value;  // setsockopt (integers are literal here)
+  std::optional<EndpointExpr> endpoint;      // bind / connect
+  std::optional<IntExpr> count;              // listen backlog, send/recv byte count
+  std::optional<ShutdownHow> how;            // shutdown
+  SourceLoc loc;                             // of the call name
+};
+
+// One alternative of an expected result. `= 0`, `= -1 EADDRINUSE`, `= 5`, `= 10.0.0.1:P`, `= {1, 0}`.
+struct ExpectedValue {
+  // Exactly one of these is set.
+  std::optional<model::Errno> error;  // `-1 ERRNO`
+  std::optional<IntExpr> integer;     // a return value, or an integer option value
+  std::optional<EndpointExpr> endpoint;
+  std::optional<model::OptValue> opt_value;  // for getsockopt of a linger/device/range option
+  SourceLoc loc;
+};
+
+// `= A | B | ...`: the step holds if the actual result matches any alternative.
+struct Expectation {
+  std::vector<ExpectedValue> alternatives;
+  SourceLoc loc;  // of the '='
+};
+
+// [HOST:] [VAR =] CALL [= EXPECTATION]
+struct CallStep {
+  std::optional<std::string> host;  // explicit `host:` prefix
+  std::optional<std::string> bind_var;  // `c = socket(...)`, `a = accept(l)`, `P = port(c)`
+  Call call;
+  std::optional<Expectation> expect;
+};
+
+// host NAME ADDR[/PREFIX]... [dev NAME...]
+struct HostDecl {
+  std::string name;
+  std::vector<model::IpAddress> addresses;
+  std::vector<int> prefix_lengths;  // parallel to addresses; default 32 / 128
+  std::vector<std::string> devices;
+};
+
+// sysctl [HOST] NAME=VALUE. VALUE is kept as text; the profile's knob table parses it,
+// so that an unknown knob or a bad value is reported against this location.
+struct SysctlStep {
+  std::optional<std::string> host;
+  std::string name;
+  std::string value;
+  SourceLoc value_loc;
+};
+
+struct WaitStep {
+  model::Duration duration{};
+};
+
+enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
+
+// expect [HOST:] state LOCAL -> REMOTE == STATE|none
+struct ExpectTupleState {
+  EndpointExpr local;
+  EndpointExpr remote;
+  CompareOp op = CompareOp::eq;  // eq or ne
+  std::optional<model::TcpState> state;  // nullopt = "none": no such connection on the host
+};
+
+// expect [HOST:] state SOCK == STATE
+struct ExpectSocketState {
+  VarRef sock;
+  CompareOp op = CompareOp::eq;
+  model::TcpState state{};
+};
+
+// expect [HOST:] count STATE [port PORT] OP N
+// Counts the host's connections (including TIME-WAIT entries) in STATE, optionally with that local port.
+struct ExpectCount {
+  model::TcpState state{};
+  std::optional<PortExpr> port;
+  CompareOp op = CompareOp::eq;
+  std::int64_t value = 0;
+};
+
+// expect INT in LOW..HIGH   (e.g. `expect P in 32768..60999`)
+struct ExpectInRange {
+  IntExpr value;
+  std::int64_t low = 0;
+  std::int64_t high = 0;
+};
+
+// expect INT OP INT   (e.g. `expect P == Q`, `expect P != 5000`)
+struct ExpectCompare {
+  IntExpr lhs;
+  CompareOp op = CompareOp::eq;
+  IntExpr rhs;
+};
+
+struct ExpectStep {
+  std::optional<std::string> host;
+  std::variant<ExpectTupleState, ExpectSocketState, ExpectCount, ExpectInRange, ExpectCompare> what;
+};
+
+struct Step {
+  std::variant<CallStep, SysctlStep, WaitStep, ExpectStep> body;
+  SourceLoc loc;      // start of the line's first token
+  std::string text;   // the source line, trimmed, without comment
+};
+
+struct Script {
+  std::string file;              // as given on the command line
+  std::vector<HostDecl> hosts;   // empty = one implicit host `local`
+  std::vector<Step> steps;       // in source order
+};
+
+std::string_view name(CallKind k);
+std::string_view name(CompareOp op);
+
+}  // namespace portlab::sim::script

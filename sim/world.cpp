@@ -1,0 +1,148 @@
+#include "sim/world.h"
+
+#include <utility>
+
+namespace portlab::sim {
+
+namespace {
+// A limit on the work one call may cause, so that a bug or a pathological script ends with a
+// clear result instead of spinning: far above what any real exchange needs.
+constexpr std::uint64_t kMaxEventsPerCall = 10'000'000;
+}  // namespace
+
+World::World(std::uint64_t seed, std::vector<HostSpec> hosts) : seed_(seed) {
+  hosts_.reserve(hosts.size());
+  for (std::size_t i = 0; i < hosts.size(); ++i) {
+    model::HostConfig c;
+    c.name = hosts[i].name;
+    c.addresses = hosts[i].addresses;
+    c.devices = hosts[i].devices;
+    c.seed = seed * 0x9e3779b97f4a7c15ull + i + 1;
+    // Every other host's addresses are reachable (one flat network).
+    for (std::size_t j = 0; j < hosts.size(); ++j) {
+      if (j == i) continue;
+      for (const auto& a : hosts[j].addresses) {
+        c.routes.push_back({a.addr, a.addr.family() == model::Family::inet ? 32 : 128});
+      }
+    }
+    hosts_.emplace_back(*hosts[i].profile, std::move(c));
+    names_.push_back(hosts[i].name);
+  }
+}
+
+std::optional<std::size_t> World::find_host(const std::string& name) const {
+  for (std::size_t i = 0; i < names_.size(); ++i)
+    if (names_[i] == name) return i;
+  return std::nullopt;
+}
+
+void World::collect_host_events(std::size_t h) {
+  for (auto& e : hosts_[h].take_events()) log_.push_back({e.at, names_[h], std::move(e.what), e.rule});
+}
+
+void World::route(std::size_t from, std::vector<model::Segment>& out) {
+  for (auto& seg : out) {
+    std::optional<std::size_t> to;
+    if (hosts_[from].is_local(seg.dst.addr)) {
+      to = from;
+    } else {
+      for (std::size_t j = 0; j < hosts_.size() && !to; ++j)
+        if (j != from && hosts_[j].is_local(seg.dst.addr) && !seg.dst.addr.is_loopback()) to = j;
+    }
+    if (trace_segments_)
+      log_.push_back({now_, names_[from], "send " + seg.to_string() + (to ? "" : " (no route: dropped)"), nullptr});
+    if (!to) continue;
+    network_.push({now_ + latency_, order_++, *to, std::move(seg)});
+  }
+  out.clear();
+  collect_host_events(from);
+}
+
+std::optional<TimePoint> World::next_event_time() const {
+  std::optional<TimePoint> t;
+  if (!network_.empty()) t = network_.top().at;
+  for (const auto& h : hosts_) {
+    auto d = h.next_deadline();
+    if (d && (!t || *d < *t)) t = d;
+  }
+  return t;
+}
+
+// Processes everything due at or before `t` (which must not be in the past), one instant at a time.
+void World::step_to(TimePoint t) {
+  std::vector<model::Segment> out;
+  std::uint64_t budget = kMaxEventsPerCall;
+  while (budget-- > 0) {
+    auto next = next_event_time();
+    if (!next || *next > t) break;
+    if (*next > now_) now_ = *next;
+    if (!network_.empty() && network_.top().at <= now_) {
+      InFlight f = network_.top();
+      network_.pop();
+      hosts_[f.to].deliver(f.seg, now_, out);
+      route(f.to, out);
+      continue;
+    }
+    for (std::size_t i = 0; i < hosts_.size(); ++i) {
+      auto d = hosts_[i].next_deadline();
+      if (d && *d <= now_) {
+        hosts_[i].advance(now_, out);
+        route(i, out);
+      }
+    }
+  }
+  if (t > now_) now_ = t;
+}
+
+void World::settle() { step_to(now_); }
+
+void World::advance_to(TimePoint t) {
+  if (t < now_) t = now_;
+  step_to(t);
+}
+
+CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
+                            const std::function<model::CallResult(model::Host&, std::vector<model::Segment>&)>& call) {
+  std::vector<model::Segment> out;
+  CallOutcome o;
+  o.result = call(hosts_[h], out);
+  route(h, out);
+  settle();
+  if (o.result.pending == model::Pending::none) return o;
+  const TimePoint start = now_;
+  const model::CallResult first = o.result;
+  const bool linger = first.pending == model::Pending::linger;
+  const bool has_deadline = linger && first.linger_timeout != Duration::max();
+  const TimePoint deadline = has_deadline ? start + first.linger_timeout : TimePoint::max();
+  for (std::uint64_t i = 0; i < kMaxEventsPerCall; ++i) {
+    auto done = hosts_[h].poll(fd, first.pending, first, bytes, now_, out);
+    route(h, out);
+    settle();
+    if (done) {
+      o.result = *done;
+      o.waited = now_ - start;
+      return o;
+    }
+    auto next = next_event_time();
+    if (has_deadline && (!next || *next > deadline)) {
+      advance_to(deadline);
+      hosts_[h].linger_expired(fd);
+      o.result = first;
+      o.result.pending = model::Pending::none;
+      o.waited = now_ - start;
+      return o;
+    }
+    if (!next) break;
+    advance_to(*next);
+  }
+  o.blocked_forever = true;
+  o.result = first;
+  o.result.pending = model::Pending::none;
+  o.waited = now_ - start;
+  if (linger) hosts_[h].linger_expired(fd);
+  return o;
+}
+
+std::vector<LogEvent> World::take_log() { return std::exchange(log_, {}); }
+
+}  // namespace portlab::sim
