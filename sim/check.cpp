@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "model/linux_profile.h"
+#include "sim/host_handle.h"
 #include "sim/world.h"
 
 namespace portlab::sim {
@@ -294,36 +295,34 @@ class Runner {
       if (!v) return not_run(r, "the count variable holds no value");
       count = *v;
     }
-    World& w = *world_;
-    auto call = [&](model::Host& host, std::vector<model::Segment>& out) -> model::CallResult {
-      const auto now = w.now();
+    HostHandle host(*world_, h);
+    const model::Fd f = fd.value_or(-1);
+    CallOutcome o = [&]() -> CallOutcome {
       switch (c.kind) {
         case CallKind::socket:
           return host.socket(c.socket_args.family, c.socket_args.nonblock, c.socket_args.uid.value_or(0));
-        case CallKind::setsockopt: return host.setsockopt(*fd, *c.opt, *c.opt_value);
-        case CallKind::getsockopt: return host.getsockopt(*fd, *c.opt);
-        case CallKind::bind: return host.bind(*fd, *ep);
-        case CallKind::listen: return host.listen(*fd, c.count ? static_cast<int>(count) : 128);
-        case CallKind::connect: return host.connect(*fd, *ep, now, out);
-        case CallKind::accept: return host.accept(*fd);
-        case CallKind::send: return host.send(*fd, count, now, out);
-        case CallKind::recv: return host.recv(*fd, count, now, out);
-        case CallKind::shutdown:
-          return host.shutdown(*fd, *c.how != ShutdownHow::wr, *c.how != ShutdownHow::rd, now, out);
-        case CallKind::close: return host.close(*fd, now, out);
-        case CallKind::getsockname: return host.getsockname(*fd);
+        case CallKind::setsockopt: return host.setsockopt(f, *c.opt, *c.opt_value);
+        case CallKind::getsockopt: return host.getsockopt(f, *c.opt);
+        case CallKind::bind: return host.bind(f, *ep);
+        case CallKind::listen: return host.listen(f, c.count ? static_cast<int>(count) : 128);
+        case CallKind::connect: return host.connect(f, *ep);
+        case CallKind::accept: return host.accept(f);
+        case CallKind::send: return host.send(f, count);
+        case CallKind::recv: return host.recv(f, count);
+        case CallKind::shutdown: return host.shutdown(f, *c.how != ShutdownHow::wr, *c.how != ShutdownHow::rd);
+        case CallKind::close: return host.close(f);
+        case CallKind::getsockname: return host.getsockname(f);
         case CallKind::port: {
-          auto res = host.getsockname(*fd);
-          if (!res.failed()) {
-            res.value = res.endpoint->port;
-            res.endpoint.reset();
+          auto res = host.getsockname(f);
+          if (!res.result.failed()) {
+            res.result.value = res.result.endpoint->port;
+            res.result.endpoint.reset();
           }
           return res;
         }
       }
       return {};
-    };
-    CallOutcome o = w.run_call(h, fd.value_or(-1), count, call);
+    }();
     r.waited = o.waited;
     r.rule = o.result.rule;
     r.err = o.result.err;
