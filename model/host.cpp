@@ -1196,15 +1196,16 @@ struct Host::Impl {
       return fail(Errno::epipe, send_epipe);
     const std::uint32_t in_flight = s.tcb.snd_nxt - s.tcb.snd_una;
     const std::int64_t space = std::max<std::int64_t>(0, s.sndbuf - s.tcb.unsent - in_flight);
-    if (space == 0 || (!s.nonblock && space < bytes)) {
-      if (s.nonblock) return fail(Errno::eagain, send_eagain);
-      CallResult r = fail(Errno::eagain, send_eagain);
-      r.pending = Pending::send;
-      return r;
-    }
+    if (space == 0 && s.nonblock) return fail(Errno::eagain, send_eagain);
     const std::int64_t n = std::min(space, bytes);
     s.tcb.unsent += n;
     push(s, now, out);
+    if (n < bytes && !s.nonblock) {
+      // A blocking send() queues what fits and waits for room for the rest (sk_stream_wait_memory).
+      CallResult r = ok(send_ok, n);
+      r.pending = Pending::send;
+      return r;
+    }
     return ok(send_ok, n);
   }
 
@@ -1404,11 +1405,14 @@ struct Host::Impl {
         return r;
       }
       case Pending::send: {
+        // `first.value` bytes are queued already; try to queue the rest.
         Sock* s = sock_of(fd);
         if (!s) return fail(Errno::ebadf, ebadf);
-        auto r = send(fd, bytes, now, out);
-        if (r.pending == Pending::send) return std::nullopt;
-        return r;
+        auto r = send(fd, bytes - first.value, now, out);
+        if (r.failed()) return r;
+        if (r.value == 0) return std::nullopt;
+        r.value += first.value;
+        return r;  // still pending if not all of it fit
       }
     }
     return first;

@@ -104,8 +104,10 @@ class Host {
   CallResult close(Fd fd, TimePoint now, std::vector<Segment>& out);
   CallResult getsockname(Fd fd) const;
 
-  // For a call that returned `pending`: has the condition it waits for come true? If so,
-  // returns the call's final result; for linger, `fd` is the descriptor close() released.
+  // For a call that returned `pending`: has the condition it waits for come true? nullopt: not
+  // yet. A result still marked pending reports progress (a blocking send that queued more; pass
+  // it as `first` next time). Otherwise the call's final result. For linger, `fd` is the
+  // descriptor close() released.
   std::optional<CallResult> poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
                                  std::vector<Segment>& out);
   // close() with SO_LINGER {1, N>0} gave up waiting: the orphan carries on.

@@ -110,7 +110,7 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
   settle();
   if (o.result.pending == model::Pending::none) return o;
   const TimePoint start = now_;
-  const model::CallResult first = o.result;
+  model::CallResult first = o.result;
   const bool linger = first.pending == model::Pending::linger;
   const bool has_deadline = linger && first.linger_timeout != Duration::max();
   const TimePoint deadline = has_deadline ? start + first.linger_timeout : TimePoint::max();
@@ -118,6 +118,10 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
     auto done = hosts_[h].poll(fd, first.pending, first, bytes, now_, out);
     route(h, out);
     settle();
+    if (done && done->pending != model::Pending::none) {
+      first = *done;  // progress (a blocking send queued more): keep waiting for the rest
+      continue;
+    }
     if (done) {
       o.result = *done;
       o.waited = now_ - start;
