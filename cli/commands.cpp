@@ -44,10 +44,25 @@ std::optional<std::string> read_file(const std::string& path, std::string& why) 
 
 }  // namespace
 
+std::optional<model::Duration> parse_duration(const std::string& text) {
+  if (text.find_first_of("\n#") != std::string::npos) return std::nullopt;
+  auto parsed = sim::script::parse_script("wait " + text + "\n", "--step-time");
+  if (!parsed.script || parsed.script->steps.size() != 1) return std::nullopt;
+  const auto* w = std::get_if<sim::script::WaitStep>(&parsed.script->steps[0].body);
+  if (!w) return std::nullopt;
+  return w->duration;
+}
+
 int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& err) {
   const model::Profile* profile = find_profile(args.os);
   if (!profile) {
     err << "portlab: unknown --os '" << args.os << "'; expected: linux\n";
+    return kExitBadInput;
+  }
+  // A duration in the script's own syntax, so that `--step-time 250us` reads like `wait 250us`.
+  auto step_time = parse_duration(args.step_time);
+  if (!step_time) {
+    err << "portlab: bad --step-time '" << args.step_time << "'; expected a duration such as 1ms, 250us or 0s\n";
     return kExitBadInput;
   }
   // Parse everything first: on bad input nothing runs.
@@ -68,7 +83,7 @@ int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& er
   }
   std::vector<sim::CheckReport> reports;
   for (const auto& [script, text] : scripts) {
-    auto run = sim::run_check(script, text, {.seed = args.seed, .profile = profile});
+    auto run = sim::run_check(script, text, {.seed = args.seed, .step_time = *step_time, .profile = profile});
     if (!run.report) {
       err << run.error->render();
       return kExitBadInput;
@@ -87,7 +102,9 @@ int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& er
     for (const auto& r : reports) {
       out << sim::format_text(r);
       ok = ok && r.ok();
-      if (!r.ok()) out << fmt::format("reproduce: portlab check {} --os {} --seed {}\n", r.file, r.os, r.seed);
+      if (!r.ok())
+        out << fmt::format("reproduce: portlab check {} --os {} --seed {} --step-time {}\n", r.file, r.os, r.seed,
+                           model::format_duration(r.step_time));
     }
   }
   return ok ? kExitOk : kExitFailed;

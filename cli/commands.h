@@ -6,6 +6,9 @@
 #include <ostream>
 #include <string>
 #include <vector>
+#include <optional>
+
+#include "model/time.h"
 
 namespace portlab::cli {
 
@@ -19,12 +22,27 @@ struct CheckArgs {
   bool json = false;
   std::uint64_t seed = 1;
   std::string os = "linux";
+  std::string step_time = "1ms";
 };
 
 struct RulesArgs {
   std::string os = "linux";
   std::string format = "text";
 };
+
+// `portlab conform`: each script on the model and on this machine's kernel (cli/conform.cpp).
+struct ConformArgs {
+  std::vector<std::string> files;
+  std::uint64_t seed = 1;
+  double max_wait_seconds = 5.0;  // longer `wait` steps are refused unless allow_slow
+  bool allow_slow = false;
+  double block_timeout_seconds = 3.0;  // a blocking call still blocked after this is "blocked forever"
+};
+
+int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream& err);
+
+// A duration written as in scripts ("1ms", "250us", "1.5s"); nullopt if malformed.
+std::optional<model::Duration> parse_duration(const std::string& text);
 
 int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& err);
 int run_rules_command(const RulesArgs& args, std::ostream& out, std::ostream& err);

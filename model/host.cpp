@@ -757,7 +757,10 @@ struct Host::Impl {
         return;
       }
       if (tr.actions.report_reset || tr.actions.report_refused) {
-        s.so_error = tr.actions.report_refused ? Errno::econnrefused : Errno::econnreset;
+        // tcp_reset: "the right error as BSD sees it": EPIPE in CLOSE-WAIT, else ECONNRESET.
+        s.so_error = tr.actions.report_refused       ? Errno::econnrefused
+                     : s.state == TcpState::close_wait ? Errno::epipe
+                                                       : Errno::econnreset;
         s.so_error_rule = tr.actions.report_refused ? &linux_rule::connect_refused : &linux_rule::connect_reset;
       }
       event(now, where + " reset by peer", tr.actions.report_reset ? &linux_rule::connect_reset : nullptr);
@@ -1224,8 +1227,10 @@ struct Host::Impl {
         send_ack(s, now, out);
       return ok(recv_ok, n);
     }
-    if (auto e = take_so_error(s, recv_pending_error)) return *e;
+    // tcp_recvmsg_locked checks SOCK_DONE (the peer's FIN arrived) before sk_err: a reset that
+    // follows the FIN is reported by the next send(), not by recv().
     if (s.tcb.fin_rcvd || s.shut_rd) return ok(recv_eof, 0);
+    if (auto e = take_so_error(s, recv_pending_error)) return *e;
     if (s.state == TcpState::closed) {
       if (!s.ss_connected && !s.tcb.fin_rcvd && s.tcb.iss == 0) return fail(Errno::enotconn, recv_enotconn);
       return ok(recv_eof, 0);

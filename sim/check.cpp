@@ -75,7 +75,11 @@ model::Endpoint wire(const model::Endpoint& e) {
 class Runner {
  public:
   Runner(const Script& s, std::string_view source, const CheckOptions& o)
-      : script_(s), source_(source), profile_(o.profile ? o.profile : &model::linux_profile()), seed_(o.seed) {}
+      : script_(s),
+        source_(source),
+        profile_(o.profile ? o.profile : &model::linux_profile()),
+        seed_(o.seed),
+        step_time_(o.step_time) {}
 
   std::optional<Diagnostic> validate() {
     // Hosts.
@@ -136,7 +140,9 @@ class Runner {
     report.file = script_.file;
     report.seed = seed_;
     report.os = std::string(profile_->name);
+    report.step_time = step_time_;
     for (const auto& step : script_.steps) {
+      if (std::holds_alternative<CallStep>(step.body)) world.advance_to(world.now() + step_time_);
       StepReport r;
       r.line = step.loc.line;
       r.column = step.loc.column;
@@ -444,6 +450,7 @@ class Runner {
   std::string_view source_;
   const model::Profile* profile_;
   std::uint64_t seed_;
+  model::Duration step_time_;
   std::vector<std::string> host_names_;
   std::map<std::string, Var> vars_;
   World* world_ = nullptr;
@@ -458,7 +465,8 @@ CheckRun run_check(const script::Script& script, std::string_view source, const 
 }
 
 std::string format_text(const CheckReport& report) {
-  std::string out = fmt::format("{}: os {}, seed {}\n", report.file, report.os, report.seed);
+  std::string out = fmt::format("{}: os {}, seed {}, {} per call\n", report.file, report.os, report.seed,
+                                model::format_duration(report.step_time));
   for (const auto& s : report.steps) {
     std::string mark = s.checked ? (s.ok ? "ok  " : "FAIL") : "    ";
     std::string rule;
@@ -481,6 +489,7 @@ std::string format_json(const CheckReport& report) {
   j["file"] = report.file;
   j["os"] = report.os;
   j["seed"] = report.seed;
+  j["step_time_ns"] = report.step_time.count();
   j["ok"] = report.ok();
   j["checks"] = report.checks;
   j["failures"] = report.failures;

@@ -40,6 +40,7 @@ struct CheckReport {
   std::string file;
   std::uint64_t seed = 0;
   std::string os;
+  model::Duration step_time{};
   std::vector<StepReport> steps;
   int checks = 0;
   int failures = 0;
@@ -48,6 +49,11 @@ struct CheckReport {
 
 struct CheckOptions {
   std::uint64_t seed = 1;
+  // Virtual time that passes before each call: real programs are never instantaneous, and the
+  // kernel's ISN clock (64 ns ticks) and timestamp clock (1 ms) must move between two
+  // connections for RFC 6191 TIME-WAIT reuse to work as on a real host. An explicit
+  // assumption, printed in every report; 0 makes all calls simultaneous.
+  model::Duration step_time = std::chrono::milliseconds(1);
   const model::Profile* profile = nullptr;  // default: Linux
 };
 
