@@ -1,0 +1,54 @@
+# The seed case (ICE-TCP) without TCP timestamps: reconnect from a fixed local port to the same
+# remote endpoint right after a graceful close in which we closed first, so our side holds
+# TIME-WAIT on the 4-tuple 10.0.0.1:5000 -> 10.0.0.2:80.
+# Linux: SO_REUSEADDR on both the old and the new socket lets the new socket bind the port
+# (bind-conflict predicate, inet_csk_bind_conflict; semantics.md §2.3: a TIME-WAIT keeps the closed
+# socket's SO_REUSEADDR). But connect() from a bound socket only checks the exact 4-tuple
+# (__inet_check_established with twp == NULL), and tcp_twsk_unique() recycles the TIME-WAIT only if
+# it recorded a peer timestamp (tw_ts_recent_stamp != 0). With net.ipv4.tcp_timestamps=0 on the
+# client no timestamp was negotiated, so connect() fails with EADDRNOTAVAIL whatever
+# net.ipv4.tcp_tw_reuse says (that knob governs autobind connect() only), for as long as the
+# TIME-WAIT lives: TCP_TIMEWAIT_LEN = 60 s, not tunable (semantics.md §2.7, §2.11, §7.3, §8).
+# Compare fixed-port-reconnect-graceful.pls (timestamps on: immediate success).
+host client 10.0.0.1
+host server 10.0.0.2
+sysctl client net.ipv4.tcp_timestamps=0
+sysctl client net.ipv4.tcp_tw_reuse=1
+server: l = socket(inet, stream)
+server: bind(l, 0.0.0.0:80) = 0
+server: listen(l, 16) = 0
+client: c = socket(inet, stream)
+client: setsockopt(c, SO_REUSEADDR, 1) = 0
+client: bind(c, 10.0.0.1:5000) = 0
+client: connect(c, 10.0.0.2:80) = 0
+server: a = accept(l)
+# We close first (FIN-WAIT-2), then the server closes (our side enters TIME-WAIT).
+client: close(c) = 0
+server: close(a) = 0
+expect client: state 10.0.0.1:5000 -> 10.0.0.2:80 == TIME_WAIT
+expect server: count TIME_WAIT == 0
+# Immediately: the bind succeeds (both sockets have SO_REUSEADDR), the connect does not.
+client: c2 = socket(inet, stream)
+client: setsockopt(c2, SO_REUSEADDR, 1) = 0
+client: bind(c2, 10.0.0.1:5000) = 0
+client: connect(c2, 10.0.0.2:80) = -1 EADDRNOTAVAIL
+expect client: state 10.0.0.1:5000 -> 10.0.0.2:80 == TIME_WAIT
+client: close(c2) = 0
+# 59 s after the close the TIME-WAIT is still there and still blocks the 4-tuple.
+wait 59s
+client: c3 = socket(inet, stream)
+client: setsockopt(c3, SO_REUSEADDR, 1) = 0
+client: bind(c3, 10.0.0.1:5000) = 0
+client: connect(c3, 10.0.0.2:80) = -1 EADDRNOTAVAIL
+expect client: count TIME_WAIT == 1
+client: close(c3) = 0
+# Past 60 s the TIME-WAIT has expired and the same reconnect succeeds.
+wait 2s
+expect client: count TIME_WAIT == 0
+client: c4 = socket(inet, stream)
+client: setsockopt(c4, SO_REUSEADDR, 1) = 0
+client: bind(c4, 10.0.0.1:5000) = 0
+client: connect(c4, 10.0.0.2:80) = 0
+server: a4 = accept(l)
+expect client: state 10.0.0.1:5000 -> 10.0.0.2:80 == ESTABLISHED
+expect server: state 10.0.0.2:80 -> 10.0.0.1:5000 == ESTABLISHED
