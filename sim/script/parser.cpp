@@ -31,13 +31,11 @@ bool is_ident_start(char c) { return is_alpha(c) || c == '_'; }
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 // Characters that always form a token of their own in diagnostics.
 bool is_punct(char c) {
-  return c == '(' || c == ')' || c == ',' || c == '=' || c == '|' || c == '{' || c == '}' || c == '<' ||
-         c == '>' || c == '!' || c == '"';
+  return c == '(' || c == ')' || c == ',' || c == '=' || c == '|' || c == '{' || c == '}' || c == '<' || c == '>' ||
+         c == '!' || c == '"';
 }
 // Characters of an address:port token (`10.0.0.1:80`, `10.0.0.1:P`, `fe80::1:80`).
-bool is_endpoint_char(char c) {
-  return is_alnum(c) || c == '.' || c == ':' || c == '_' || c == '%' || c == '-';
-}
+bool is_endpoint_char(char c) { return is_alnum(c) || c == '.' || c == ':' || c == '_' || c == '%' || c == '-'; }
 bool is_sysctl_char(char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-'; }
 bool is_device_char(char c) { return is_alnum(c) || c == '_' || c == '.' || c == '-' || c == '@' || c == ':'; }
 
@@ -89,7 +87,9 @@ std::string hex_byte(unsigned char b) {
 
 // Length of the well-formed UTF-8 sequence starting at s[i] (RFC 3629), or 0 if there is none.
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
-  const auto at = [&](std::size_t k) -> unsigned { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u; };
+  const auto at = [&](std::size_t k) -> unsigned {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+  };
   const unsigned b0 = at(0);
   const auto cont = [&](std::size_t k) { return (at(k) & 0xC0u) == 0x80u; };
   if (b0 < 0x80) return 1;
@@ -200,8 +200,8 @@ std::string join(const std::vector<std::string_view>& items) {
 // Vocabulary tables
 
 constexpr std::array kCallKinds{
-    CallKind::socket,  CallKind::setsockopt, CallKind::getsockopt, CallKind::bind,        CallKind::listen,
-    CallKind::connect, CallKind::accept,     CallKind::send,       CallKind::recv,        CallKind::shutdown,
+    CallKind::socket,  CallKind::setsockopt,  CallKind::getsockopt, CallKind::bind, CallKind::listen,
+    CallKind::connect, CallKind::accept,      CallKind::send,       CallKind::recv, CallKind::shutdown,
     CallKind::close,   CallKind::getsockname, CallKind::port,
 };
 
@@ -219,19 +219,22 @@ std::vector<std::string_view> call_names() {
 
 std::vector<std::string_view> sockopt_names() {
   std::vector<std::string_view> v;
-  for (int i = 0; i <= static_cast<int>(model::SockOpt::tcp_exclbind); ++i) v.push_back(model::name(static_cast<model::SockOpt>(i)));
+  for (int i = 0; i <= static_cast<int>(model::SockOpt::tcp_exclbind); ++i)
+    v.push_back(model::name(static_cast<model::SockOpt>(i)));
   return v;
 }
 
 std::vector<std::string_view> errno_names() {
   std::vector<std::string_view> v;
-  for (int i = 1; i <= static_cast<int>(model::Errno::wsaenobufs); ++i) v.push_back(model::name(static_cast<model::Errno>(i)));
+  for (int i = 1; i <= static_cast<int>(model::Errno::wsaenobufs); ++i)
+    v.push_back(model::name(static_cast<model::Errno>(i)));
   return v;
 }
 
 std::vector<std::string_view> state_names() {
   std::vector<std::string_view> v;
-  for (int i = 0; i <= static_cast<int>(model::TcpState::time_wait); ++i) v.push_back(model::name(static_cast<model::TcpState>(i)));
+  for (int i = 0; i <= static_cast<int>(model::TcpState::time_wait); ++i)
+    v.push_back(model::name(static_cast<model::TcpState>(i)));
   return v;
 }
 
@@ -472,8 +475,8 @@ bool Parser::use_var(const VarRef& v, VarType want, std::size_t at) {
     return fail(at, cat("undefined variable ", quote(v.name), suggestion(v.name, known)));
   }
   if (it->second.type != want) {
-    return fail(at, cat(quote(v.name), " is ", a_type(it->second.type), " variable, expected ", a_type(want),
-                        " (", quote(v.name), " was bound at line ", num(it->second.line), ")"));
+    return fail(at, cat(quote(v.name), " is ", a_type(it->second.type), " variable, expected ", a_type(want), " (",
+                        quote(v.name), " was bound at line ", num(it->second.line), ")"));
   }
   return true;
 }
@@ -546,7 +549,8 @@ bool Parser::parse_endpoint(EndpointExpr& out) {
     if (run.empty()) return fail_expected_at(start, "ADDRESS:PORT");
     const auto colons = std::count(run.begin(), run.end(), ':');
     if (colons == 0) {
-      if (model::IpAddress::parse(run)) return fail(end, cat("missing port after address ", quote(run), "; expected ADDRESS:PORT"));
+      if (model::IpAddress::parse(run))
+        return fail(end, cat("missing port after address ", quote(run), "; expected ADDRESS:PORT"));
       return fail_expected_at(start, "ADDRESS:PORT");
     }
     if (colons >= 2) {
@@ -739,8 +743,8 @@ ParseResult Parser::run() {
     const std::size_t nl = text.find('\n', line_start);
     const std::size_t len = (nl == kNpos ? text.size() : nl) - line_start;
     raw_line_ = text.substr(line_start, std::min(len, kMaxLineBytes));
-    fail(kMaxScriptBytes - line_start, cat("script is ", num(text.size()), " bytes; the limit is ",
-                                           num(kMaxScriptBytes), " bytes (4 MiB)"));
+    fail(kMaxScriptBytes - line_start,
+         cat("script is ", num(text.size()), " bytes; the limit is ", num(kMaxScriptBytes), " bytes (4 MiB)"));
     return {std::nullopt, std::move(error_)};
   }
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark
@@ -764,8 +768,8 @@ bool Parser::process_line(std::string_view raw) {
   pos_ = 0;
   if (raw.size() > kMaxLineBytes) {
     raw_line_ = raw.substr(0, kMaxLineBytes);
-    return fail(kMaxLineBytes, cat("line is ", num(raw.size()), " bytes long; the limit is ", num(kMaxLineBytes),
-                                   " bytes"));
+    return fail(kMaxLineBytes,
+                cat("line is ", num(raw.size()), " bytes long; the limit is ", num(kMaxLineBytes), " bytes"));
   }
   for (std::size_t i = 0; i < raw.size();) {
     const auto b = static_cast<unsigned char>(raw[i]);
@@ -846,7 +850,8 @@ bool Parser::parse_host(std::size_t start) {
   if (!is_ident_start(peek())) return fail_expected_at(name_pos, "a host name after 'host'");
   const std::string_view host = scan_ident();
   if (!at_end() && !is_space(peek())) {
-    return fail(name_pos, cat("bad host name ", describe(name_pos), "; host names are identifiers such as client or db-1"));
+    return fail(name_pos,
+                cat("bad host name ", describe(name_pos), "; host names are identifiers such as client or db-1"));
   }
   for (std::size_t i = 0; i < script_.hosts.size(); ++i) {
     if (script_.hosts[i].name == host) {
@@ -926,8 +931,10 @@ bool Parser::parse_prefixed_step(std::size_t start, std::string_view host) {
     const bool call_like = (peek() == '=' && peek(1) != '=') || peek() == '(';
     if (!call_like) {
       if (word == "expect") return fail(start, cat("put the host after 'expect': write 'expect ", host, ": ...'"));
-      if (word == "sysctl") return fail(start, cat("put the host after 'sysctl': write 'sysctl ", host, " NAME=VALUE'"));
-      if (word == "wait") return fail(start, cat("'wait' advances time on every host; remove the ", quote(cat(host, ":")), " prefix"));
+      if (word == "sysctl")
+        return fail(start, cat("put the host after 'sysctl': write 'sysctl ", host, " NAME=VALUE'"));
+      if (word == "wait")
+        return fail(start, cat("'wait' advances time on every host; remove the ", quote(cat(host, ":")), " prefix"));
       if (word == "host") return fail(start, "a host declaration takes no 'HOST:' prefix");
     }
     pos_ = p;
@@ -950,7 +957,8 @@ bool Parser::parse_call_step(std::size_t start, std::optional<std::string> host)
     bind_var = first;
     ++pos_;
     skip_ws();
-    if (!is_ident_start(peek())) return fail_expected(cat("a call after ", quote(cat(first, " =")), " (socket, accept or port)"));
+    if (!is_ident_start(peek()))
+      return fail_expected(cat("a call after ", quote(cat(first, " =")), " (socket, accept or port)"));
     name_pos = pos_;
     call_name = scan_ident();
     skip_ws();
@@ -984,7 +992,8 @@ bool Parser::parse_call_step(std::size_t start, std::optional<std::string> host)
   skip_ws();
   if (!at_end()) {
     if (peek() != '=' || peek(1) == '=') {
-      return fail(pos_, cat("unexpected ", describe(pos_), " after ", call_name, "(...); expected '= RESULT' or end of line"));
+      return fail(
+          pos_, cat("unexpected ", describe(pos_), " after ", call_name, "(...); expected '= RESULT' or end of line"));
     }
     Expectation e;
     if (!parse_expectation(cs.call, e)) return false;
@@ -1088,7 +1097,8 @@ bool Parser::parse_socket_args(SocketArgs& out) {
       ++pos_;
       return true;
     }
-    if (peek() != ',') return fail_expected(nargs == 2 ? "',' or ')' after socket type" : "',' or ')' after socket flag");
+    if (peek() != ',')
+      return fail_expected(nargs == 2 ? "',' or ')' after socket type" : "',' or ')' after socket flag");
     ++pos_;
     skip_ws();
     if (nargs == 4) return fail_arity(k, pos_);
@@ -1313,7 +1323,8 @@ bool Parser::parse_sysctl(std::size_t start) {
     if (peek() != '=') return fail_expected(cat("'=' after sysctl name ", quote(knob)));
   }
   if (!is_sysctl_name(knob)) {
-    return fail(name_pos, cat("bad sysctl name ", quote(knob), "; expected a dotted name such as net.ipv4.tcp_tw_reuse"));
+    return fail(name_pos,
+                cat("bad sysctl name ", quote(knob), "; expected a dotted name such as net.ipv4.tcp_tw_reuse"));
   }
   ++pos_;  // '='
   skip_ws();
@@ -1361,7 +1372,8 @@ bool Parser::parse_wait(std::size_t start) {
   } else if (unit == "m") {
     unit_ns = 60'000'000'000;
   } else {
-    return fail(unit_begin, cat("unknown unit ", quote(unit), " in duration ", quote(tok), "; expected one of ns, us, ms, s, m"));
+    return fail(unit_begin,
+                cat("unknown unit ", quote(unit), " in duration ", quote(tok), "; expected one of ns, us, ms, s, m"));
   }
   const std::string too_large = cat("duration ", quote(tok), " is too large");
   std::int64_t whole = 0;
@@ -1430,7 +1442,8 @@ bool Parser::parse_expect(std::size_t start) {
   }
   if (!keyword.empty()) {
     if (several_hosts() && !es.host) {
-      return fail(body, cat("this script has several hosts; prefix the step with 'HOST:' (expect HOST: ", keyword, " ...)"));
+      return fail(body,
+                  cat("this script has several hosts; prefix the step with 'HOST:' (expect HOST: ", keyword, " ...)"));
     }
     if (keyword == "state" ? !parse_expect_state(es) : !parse_expect_count(es)) return false;
   } else {
@@ -1470,7 +1483,8 @@ bool Parser::parse_expect_state(ExpectStep& out) {
     skip_ws();
     const std::size_t op_pos = pos_;
     if (!parse_op(t.op)) return false;
-    if (t.op != CompareOp::eq && t.op != CompareOp::ne) return fail_expected_at(op_pos, "'==' or '!=' before the state");
+    if (t.op != CompareOp::eq && t.op != CompareOp::ne)
+      return fail_expected_at(op_pos, "'==' or '!=' before the state");
     bool none = false;
     model::TcpState s{};
     if (!parse_state(s, true, &none)) return false;
@@ -1483,7 +1497,8 @@ bool Parser::parse_expect_state(ExpectStep& out) {
   skip_ws();
   const std::size_t op_pos = pos_;
   if (!parse_op(ss.op)) return false;
-  if (ss.op != CompareOp::eq && ss.op != CompareOp::ne) return fail_expected_at(op_pos, "'==' or '!=' before the state");
+  if (ss.op != CompareOp::eq && ss.op != CompareOp::ne)
+    return fail_expected_at(op_pos, "'==' or '!=' before the state");
   if (!parse_state(ss.state, false, nullptr)) return false;
   out.what = std::move(ss);
   return true;
@@ -1523,7 +1538,8 @@ bool Parser::parse_expect_int(ExpectStep& out) {
     pos_ += 2;
     if (!parse_int(r.high, "integer", "the upper bound of LOW..HIGH")) return false;
     if (r.low > r.high) {
-      return fail(low_pos, cat("empty range ", num(r.low), "..", num(r.high), ": the lower bound exceeds the upper bound"));
+      return fail(low_pos,
+                  cat("empty range ", num(r.low), "..", num(r.high), ": the lower bound exceeds the upper bound"));
     }
     out.what = std::move(r);
     return true;

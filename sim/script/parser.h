@@ -15,7 +15,7 @@ namespace portlab::sim::script {
 
 // Limits; exceeding any of them is a located error, never a crash.
 inline constexpr std::size_t kMaxScriptBytes = 4u * 1024u * 1024u;  // 4 MiB
-inline constexpr std::size_t kMaxLineBytes = 4096;                 // excluding the line terminator
+inline constexpr std::size_t kMaxLineBytes = 4096;                  // excluding the line terminator
 inline constexpr std::size_t kMaxSteps = 100000;
 inline constexpr std::size_t kMaxHosts = 64;
 

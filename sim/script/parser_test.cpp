@@ -162,21 +162,23 @@ TEST(Parser_Host, AcceptsSeveralAddressesPrefixesIPv6AndDevices) {
   ASSERT_EQ(s.hosts.size(), 1u);
   const HostDecl& h = s.hosts[0];
   EXPECT_EQ(h.name, "r");
-  EXPECT_EQ(h.addresses, (std::vector<model::IpAddress>{ip("10.0.0.1"), ip("192.168.1.1"), ip("fe80::1"),
-                                                         ip("2001:db8::2")}));
+  EXPECT_EQ(h.addresses,
+            (std::vector<model::IpAddress>{ip("10.0.0.1"), ip("192.168.1.1"), ip("fe80::1"), ip("2001:db8::2")}));
   EXPECT_EQ(h.prefix_lengths, (std::vector<int>{24, 32, 64, 128}));
   EXPECT_EQ(h.devices, (std::vector<std::string>{"eth0", "eth1", "veth-a.100"}));
 }
 
 TEST(Parser_Host, HostNamedLocalAndNamesWithDashesAreAllowed) {
-  const Script s = parse_ok("host local 127.0.0.1\nhost db-1 10.0.0.9\nlocal: c = socket(inet, stream)\ndb-1: d = socket(inet, stream)\n");
+  const Script s = parse_ok(
+      "host local 127.0.0.1\nhost db-1 10.0.0.9\nlocal: c = socket(inet, stream)\ndb-1: d = socket(inet, stream)\n");
   ASSERT_EQ(s.hosts.size(), 2u);
   EXPECT_EQ(call_step(s, 0).host, "local");
   EXPECT_EQ(call_step(s, 1).host, "db-1");
 }
 
 TEST(Parser_Host, WithoutHostLinesTheImplicitHostLocalMayBeNamed) {
-  const Script s = parse_ok("local: c = socket(inet, stream)\nc2 = socket(inet, stream)\nsysctl local net.ipv4.tcp_tw_reuse=1\n");
+  const Script s =
+      parse_ok("local: c = socket(inet, stream)\nc2 = socket(inet, stream)\nsysctl local net.ipv4.tcp_tw_reuse=1\n");
   EXPECT_TRUE(s.hosts.empty());
   EXPECT_EQ(call_step(s, 0).host, "local");
   EXPECT_FALSE(call_step(s, 1).host.has_value());
@@ -184,7 +186,8 @@ TEST(Parser_Host, WithoutHostLinesTheImplicitHostLocalMayBeNamed) {
 }
 
 TEST(Parser_Host, WithOneHostThePrefixIsOptional) {
-  const Script s = parse_ok("host only 10.0.0.1\nc = socket(inet, stream)\nonly: close(c) = 0\nexpect count TIME-WAIT == 0\n");
+  const Script s =
+      parse_ok("host only 10.0.0.1\nc = socket(inet, stream)\nonly: close(c) = 0\nexpect count TIME-WAIT == 0\n");
   EXPECT_FALSE(call_step(s, 0).host.has_value());
   EXPECT_EQ(call_step(s, 1).host, "only");
   EXPECT_FALSE(expect_step(s, 2).host.has_value());
@@ -207,7 +210,8 @@ TEST(Parser_Sysctl, ValueIsTheTrimmedRestOfTheLineWithoutComment) {
 }
 
 TEST(Parser_Wait, ConvertsEveryUnitAndExactDecimalsToNanoseconds) {
-  const Script s = parse_ok("wait 1s\nwait 250ms\nwait 2m\nwait 1.5s\nwait 0s\nwait 10us\nwait 7ns\nwait 0.25ms\nwait 1.000000001s\n");
+  const Script s = parse_ok(
+      "wait 1s\nwait 250ms\nwait 2m\nwait 1.5s\nwait 0s\nwait 10us\nwait 7ns\nwait 0.25ms\nwait 1.000000001s\n");
   const std::vector<model::Duration> want{1s, 250ms, 2min, 1500ms, 0s, 10us, 7ns, 250us, 1000000001ns};
   ASSERT_EQ(s.steps.size(), want.size());
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_EQ(as<WaitStep>(s.steps[i].body).duration, want[i]) << i;
@@ -345,12 +349,14 @@ TEST(Parser_Calls, ParsesListenAcceptSendRecvShutdownCloseGetsockname) {
 }
 
 TEST(Parser_Variables, RebindingWithTheSameTypeIsAllowed) {
-  const Script s = parse_ok(std::string(kSock) + "c = socket(inet6, stream)\nP = port(c)\nP = port(c)\nc = accept(c)\n");
+  const Script s =
+      parse_ok(std::string(kSock) + "c = socket(inet6, stream)\nP = port(c)\nP = port(c)\nc = accept(c)\n");
   EXPECT_EQ(s.steps.size(), 5u);
 }
 
 TEST(Parser_Variables, KeywordsMayBeUsedAsVariableNames) {
-  const Script s = parse_ok("state = socket(inet, stream)\ncount = port(state)\nexpect count > 0\nexpect state state == LISTEN\n");
+  const Script s =
+      parse_ok("state = socket(inet, stream)\ncount = port(state)\nexpect count > 0\nexpect state state == LISTEN\n");
   EXPECT_EQ(as<ExpectCompare>(expect_step(s, 2).what).op, CompareOp::gt);
   EXPECT_EQ(as<ExpectSocketState>(expect_step(s, 3).what).sock.name, "state");
 }
@@ -411,7 +417,9 @@ TEST(Parser_Expect, ParsesSocketStateCountRangeAndComparisons) {
 }
 
 TEST(Parser_Expect, HostStateExpectationsCarryTheHostPrefix) {
-  const Script s = parse_ok(std::string(kTwoHosts) + "expect server: count LISTEN == 0\nexpect client : state 10.0.0.1:1 -> 10.0.0.2:2 == none\n");
+  const Script s =
+      parse_ok(std::string(kTwoHosts) +
+               "expect server: count LISTEN == 0\nexpect client : state 10.0.0.1:1 -> 10.0.0.2:2 == none\n");
   EXPECT_EQ(expect_step(s, 0).host, "server");
   EXPECT_EQ(expect_step(s, 1).host, "client");
 }
@@ -434,9 +442,10 @@ TEST(Parser_Lexical, AcceptsUtf8CommentsAndALeadingByteOrderMark) {
 }
 
 TEST(Parser_Lexical, NoSpacesAroundPunctuationIsFine) {
-  const Script s = parse_ok("host client 10.0.0.1\nclient:c=socket(inet,stream)\nclient:bind(c,10.0.0.1:5000)=0|-1 EADDRINUSE\n"
-                            "expect client:state 10.0.0.1:5000->10.0.0.2:80==ESTABLISHED\n"
-                            "host_-x = socket(inet,stream,nonblock,uid=5)\n");
+  const Script s = parse_ok(
+      "host client 10.0.0.1\nclient:c=socket(inet,stream)\nclient:bind(c,10.0.0.1:5000)=0|-1 EADDRINUSE\n"
+      "expect client:state 10.0.0.1:5000->10.0.0.2:80==ESTABLISHED\n"
+      "host_-x = socket(inet,stream,nonblock,uid=5)\n");
   EXPECT_EQ(call_step(s, 1).expect->alternatives.size(), 2u);
   EXPECT_EQ(call_step(s, 3).bind_var, "host_-x");
 }
@@ -472,16 +481,19 @@ TEST(Parser_MissingComma, NamesTheTokenFoundInstead) {
 }
 
 TEST(Parser_UnknownCall, ListsTheKnownCalls) {
-  EXPECT_TRUE(FailsAt("bnd(c, 10.0.0.1:80)\n", 1, 1, "unknown call 'bnd'; expected one of socket, setsockopt, getsockopt, bind"));
+  EXPECT_TRUE(FailsAt("bnd(c, 10.0.0.1:80)\n", 1, 1,
+                      "unknown call 'bnd'; expected one of socket, setsockopt, getsockopt, bind"));
   EXPECT_TRUE(FailsAt("bnd(c, 10.0.0.1:80)\n", 1, 1, "did you mean 'bind'?"));
 }
 
 TEST(Parser_IntegerVariableAsSocket, ReportsTheVariableAndTheExpectedType) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nclose(P)\n", 3, 7, "'P' is an integer variable, expected a socket"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "P = port(c)\nclose(P)\n", 3, 7, "'P' is an integer variable, expected a socket"));
 }
 
 TEST(Parser_SocketVariableAsPort, ReportsTheVariableAndTheExpectedType) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:c)\n", 2, 18, "'c' is a socket variable, expected an integer"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:c)\n", 2, 18, "'c' is a socket variable, expected an integer"));
 }
 
 TEST(Parser_UndefinedPortVariable, ReportsThePortColumn) {
@@ -489,13 +501,14 @@ TEST(Parser_UndefinedPortVariable, ReportsThePortColumn) {
 }
 
 TEST(Parser_UnknownSocketOption, ReportsTheOptionName) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "setsockopt(c, SO_REUSE, 1) = 0\n", 2, 15, "unknown socket option 'SO_REUSE'"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "setsockopt(c, SO_REUSE, 1) = 0\n", 2, 15, "unknown socket option 'SO_REUSE'"));
 }
 
 TEST(Parser_PortOutOfRange, ReportsThePortColumn) {
   EXPECT_TRUE(FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:70000) = 0\n", 2, 18, "port 70000 out of range 0..65535"));
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:99999999999999999999999) = 0\n", 2, 18,
-                      "out of range 0..65535"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:99999999999999999999999) = 0\n", 2, 18, "out of range 0..65535"));
 }
 
 TEST(Parser_BadIPv4Address, ReportsTheAddress) {
@@ -531,8 +544,10 @@ TEST(Parser_SocketWithFiveArguments, ReportsArity) {
 }
 
 TEST(Parser_UnknownErrno, ReportsTheErrnoName) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:80) = -1 EADDRINUS\n", 2, 27, "unknown errno name 'EADDRINUS'"));
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:80) = -1 EADDRINUS\n", 2, 27, "did you mean 'EADDRINUSE'?"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:80) = -1 EADDRINUS\n", 2, 27, "unknown errno name 'EADDRINUS'"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "bind(c, 10.0.0.1:80) = -1 EADDRINUS\n", 2, 27, "did you mean 'EADDRINUSE'?"));
 }
 
 TEST(Parser_MinusOneAlone, ExpectsAnErrnoName) {
@@ -563,7 +578,8 @@ TEST(Parser_EndpointResultOutsideGetsockname, IsRejected) {
 }
 
 TEST(Parser_SeveralHostsWithoutPrefix, RequiresHostPrefixOnCalls) {
-  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + std::string(kSock), 3, 1, "this script has several hosts; prefix the step with 'HOST:'"));
+  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + std::string(kSock), 3, 1,
+                      "this script has several hosts; prefix the step with 'HOST:'"));
 }
 
 TEST(Parser_SeveralHostsWithoutPrefix, RequiresHostPrefixOnStateExpectations) {
@@ -574,7 +590,8 @@ TEST(Parser_SeveralHostsWithoutPrefix, RequiresHostPrefixOnStateExpectations) {
 
 TEST(Parser_UnknownHostPrefix, ListsDeclaredHosts) {
   EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + "clint: c = socket(inet, stream)\n", 3, 1, "unknown host 'clint'"));
-  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + "clint: c = socket(inet, stream)\n", 3, 1, "declared hosts: client, server"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kTwoHosts) + "clint: c = socket(inet, stream)\n", 3, 1, "declared hosts: client, server"));
 }
 
 TEST(Parser_UnknownHostWithoutDeclarations, NamesTheImplicitHost) {
@@ -582,7 +599,8 @@ TEST(Parser_UnknownHostWithoutDeclarations, NamesTheImplicitHost) {
 }
 
 TEST(Parser_HostAfterStep, IsRejected) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "host a 10.0.0.1\n", 2, 1, "host declarations must come before the first step (line 1)"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "host a 10.0.0.1\n", 2, 1,
+                      "host declarations must come before the first step (line 1)"));
 }
 
 TEST(Parser_DuplicateHost, PointsAtTheSecondDeclaration) {
@@ -607,9 +625,7 @@ TEST(Parser_HostDevWithoutNames, ExpectsADevice) {
   EXPECT_TRUE(FailsAt("host a 10.0.0.1 dev\n", 1, 20, "expected at least one device name after 'dev'"));
 }
 
-TEST(Parser_BadHostName, IsRejected) {
-  EXPECT_TRUE(FailsAt("host a.b 10.0.0.1\n", 1, 6, "bad host name 'a.b'"));
-}
+TEST(Parser_BadHostName, IsRejected) { EXPECT_TRUE(FailsAt("host a.b 10.0.0.1\n", 1, 6, "bad host name 'a.b'")); }
 
 TEST(Parser_TooManyHosts, ReportsThe65thHost) {
   std::string hosts;
@@ -636,11 +652,13 @@ TEST(Parser_UnknownTcpState, ListsTheStates) {
 }
 
 TEST(Parser_LowerCaseTcpState, SuggestsUpperCase) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "expect state c == established\n", 2, 19, "state names are upper case: 'ESTABLISHED'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "expect state c == established\n", 2, 19,
+                      "state names are upper case: 'ESTABLISHED'"));
 }
 
 TEST(Parser_NoneOnSocketState, IsRejected) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "expect state c == none\n", 2, 19, "'none' is only valid in 'state LOCAL -> REMOTE'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "expect state c == none\n", 2, 19,
+                      "'none' is only valid in 'state LOCAL -> REMOTE'"));
 }
 
 TEST(Parser_TupleWithoutArrow, ExpectsArrow) {
@@ -654,7 +672,8 @@ TEST(Parser_TupleWithOrderingOperator, ExpectsEqualityOperator) {
 }
 
 TEST(Parser_CountWithoutOperator, ExpectsComparisonOperator) {
-  EXPECT_TRUE(FailsAt("expect count TIME_WAIT 3\n", 1, 24, "expected a comparison operator (==, !=, <, <=, >, >=), found '3'"));
+  EXPECT_TRUE(
+      FailsAt("expect count TIME_WAIT 3\n", 1, 24, "expected a comparison operator (==, !=, <, <=, >, >=), found '3'"));
 }
 
 TEST(Parser_SingleEqualsInComparison, SuggestsDoubleEquals) {
@@ -662,20 +681,24 @@ TEST(Parser_SingleEqualsInComparison, SuggestsDoubleEquals) {
 }
 
 TEST(Parser_EmptyRange, IsRejected) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nexpect P in 60999..32768\n", 3, 13, "empty range 60999..32768"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "P = port(c)\nexpect P in 60999..32768\n", 3, 13, "empty range 60999..32768"));
 }
 
 TEST(Parser_RangeWithoutDots, ExpectsDots) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nexpect P in 1-5\n", 3, 14, "expected '..' in the range LOW..HIGH, found '-5'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nexpect P in 1-5\n", 3, 14,
+                      "expected '..' in the range LOW..HIGH, found '-5'"));
 }
 
 TEST(Parser_IntegerExpectWithHostPrefix, IsRejected) {
-  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + "client: c = socket(inet, stream)\nclient: P = port(c)\nexpect client: P == 5\n",
-                      5, 8, "remove the 'client:' prefix"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kTwoHosts) + "client: c = socket(inet, stream)\nclient: P = port(c)\nexpect client: P == 5\n",
+              5, 8, "remove the 'client:' prefix"));
 }
 
 TEST(Parser_EmptyExpect, SaysWhatCanBeExpected) {
-  EXPECT_TRUE(FailsAt("expect\n", 1, 7, "expected 'state', 'count', or an integer comparison after 'expect', found end of line"));
+  EXPECT_TRUE(FailsAt("expect\n", 1, 7,
+                      "expected 'state', 'count', or an integer comparison after 'expect', found end of line"));
 }
 
 TEST(Parser_WaitWithoutUnit, ListsTheUnits) {
@@ -701,11 +724,13 @@ TEST(Parser_WaitPrefixedWithHost, IsRejected) {
 }
 
 TEST(Parser_SysctlWithoutEquals, ExpectsEquals) {
-  EXPECT_TRUE(FailsAt("sysctl net.ipv4.tcp_tw_reuse 1\n", 1, 30, "expected '=' after sysctl name 'net.ipv4.tcp_tw_reuse', found '1'"));
+  EXPECT_TRUE(FailsAt("sysctl net.ipv4.tcp_tw_reuse 1\n", 1, 30,
+                      "expected '=' after sysctl name 'net.ipv4.tcp_tw_reuse', found '1'"));
 }
 
 TEST(Parser_SysctlWithoutValue, IsRejected) {
-  EXPECT_TRUE(FailsAt("sysctl net.ipv4.tcp_tw_reuse=   # nothing\n", 1, 33, "missing value for sysctl 'net.ipv4.tcp_tw_reuse'"));
+  EXPECT_TRUE(FailsAt("sysctl net.ipv4.tcp_tw_reuse=   # nothing\n", 1, 33,
+                      "missing value for sysctl 'net.ipv4.tcp_tw_reuse'"));
 }
 
 TEST(Parser_SysctlUnknownHost, IsRejected) {
@@ -717,7 +742,8 @@ TEST(Parser_SysctlBadName, IsRejected) {
 }
 
 TEST(Parser_SocketBadFamily, ExpectsInetOrInet6) {
-  EXPECT_TRUE(FailsAt("c = socket(inet4, stream)\n", 1, 12, "expected address family 'inet' or 'inet6', found 'inet4'"));
+  EXPECT_TRUE(
+      FailsAt("c = socket(inet4, stream)\n", 1, 12, "expected address family 'inet' or 'inet6', found 'inet4'"));
 }
 
 TEST(Parser_SocketDatagram, ExpectsStream) {
@@ -729,11 +755,13 @@ TEST(Parser_SocketDuplicateFlag, IsRejected) {
 }
 
 TEST(Parser_SocketUnknownFlag, ExpectsNonblockOrUid) {
-  EXPECT_TRUE(FailsAt("c = socket(inet, stream, blocking)\n", 1, 26, "expected 'nonblock' or 'uid=N', found 'blocking'"));
+  EXPECT_TRUE(
+      FailsAt("c = socket(inet, stream, blocking)\n", 1, 26, "expected 'nonblock' or 'uid=N', found 'blocking'"));
 }
 
 TEST(Parser_SocketUidOutOfRange, IsRejected) {
-  EXPECT_TRUE(FailsAt("c = socket(inet, stream, uid=4294967296)\n", 1, 30, "uid 4294967296 out of range 0..4294967295"));
+  EXPECT_TRUE(
+      FailsAt("c = socket(inet, stream, uid=4294967296)\n", 1, 30, "uid 4294967296 out of range 0..4294967295"));
 }
 
 TEST(Parser_SetsockoptIntegerGivenWord, NamesTheIntegerForm) {
@@ -761,11 +789,13 @@ TEST(Parser_SetsockoptRangeWithOnePort, ExpectsDashAndUpperPort) {
 }
 
 TEST(Parser_GetsockoptLingerOnOutOfRange, IsRejected) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "getsockopt(c, SO_LINGER) = {2, 0}\n", 2, 29, "linger on/off value 2 out of range 0..1"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "getsockopt(c, SO_LINGER) = {2, 0}\n", 2, 29,
+                      "linger on/off value 2 out of range 0..1"));
 }
 
 TEST(Parser_ShutdownBadMode, ListsTheModes) {
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "shutdown(c, SHUT_BOTH)\n", 2, 13, "expected SHUT_RD, SHUT_WR or SHUT_RDWR, found 'SHUT_BOTH'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "shutdown(c, SHUT_BOTH)\n", 2, 13,
+                      "expected SHUT_RD, SHUT_WR or SHUT_RDWR, found 'SHUT_BOTH'"));
 }
 
 TEST(Parser_UnclosedArgumentList, ExpectsCloseParen) {
@@ -778,7 +808,8 @@ TEST(Parser_NegativeByteCount, IsRejected) {
 
 TEST(Parser_BadIntegerLiteral, IsRejected) {
   EXPECT_TRUE(FailsAt(std::string(kSock) + "send(c, 5k)\n", 2, 9, "bad byte count '5k'"));
-  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 99999999999999999999\n", 2, 12, "out of range (not a 64-bit integer)"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kSock) + "close(c) = 99999999999999999999\n", 2, 12, "out of range (not a 64-bit integer)"));
 }
 
 TEST(Parser_CallWithoutParenthesis, ExpectsParen) {
@@ -795,7 +826,8 @@ TEST(Parser_UnknownStatement, ListsTheStatements) {
 }
 
 TEST(Parser_LineTooLong, ReportsTheFirstByteBeyondTheLimit) {
-  EXPECT_TRUE(FailsAt("wait 1s\n# " + std::string(5000, 'x') + "\n", 2, 4097, "line is 5002 bytes long; the limit is 4096 bytes"));
+  EXPECT_TRUE(FailsAt("wait 1s\n# " + std::string(5000, 'x') + "\n", 2, 4097,
+                      "line is 5002 bytes long; the limit is 4096 bytes"));
 }
 
 TEST(Parser_ScriptTooLarge, ReportsWhereTheLimitIsCrossed) {
@@ -834,7 +866,8 @@ TEST(Parser_LoneCarriageReturn, IsRejected) {
 }
 
 TEST(Parser_PrefixedExpect, SuggestsTheRightPlaceForTheHost) {
-  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + "client: expect count LISTEN == 0\n", 3, 1, "write 'expect client: ...'"));
+  EXPECT_TRUE(
+      FailsAt(std::string(kTwoHosts) + "client: expect count LISTEN == 0\n", 3, 1, "write 'expect client: ...'"));
 }
 
 TEST(Parser_FirstErrorWins, LaterErrorsAreNotReported) {
