@@ -104,7 +104,11 @@ struct Sock {
   bool v6only = false;
   bool bind_no_port = false;
   bool freebind = false;
+  bool exclusiveaddruse = false;  // Windows
+  bool reuseport_lb = false;      // FreeBSD
+  bool exclbind = false;          // illumos
   Linger linger;
+  bool linger_in_seconds = false;  // set with macOS SO_LINGER_SEC
   std::string device;
   std::int64_t rcvbuf = kDefaultRcvBuf;
   std::int64_t sndbuf = kDefaultSndBuf;
@@ -175,6 +179,7 @@ struct Host::Impl {
   const Profile* profile;
   HostConfig config;
   Knobs knobs;
+  HostParams params;  // derived from knobs; refreshed whenever a knob changes
   Rng rng;
   std::uint64_t secret_port;
   std::uint64_t secret_seq;
@@ -190,17 +195,24 @@ struct Host::Impl {
   std::unordered_map<FourTuple, OwnerRef, FourTupleHash> ehash;  // wire-form tuples
   std::set<TimerKey> timers;
   std::vector<std::uint32_t> table_perturb;  // 2^16 entries once used (INET_TABLE_PERTURB_SIZE)
-  std::map<Fd, SockId> lingering;           // close() waiting under SO_LINGER {1, N>0}
+  std::uint32_t last_port = 0;               // sequential ephemeral searches (BSD lastport)
+  struct Lingering {
+    SockId sock;
+    bool reset_on_expiry;
+  };
+  std::map<Fd, Lingering> lingering;  // close() waiting under SO_LINGER {1, N>0}
   std::vector<HostEvent> events;
 
   Impl(const Profile& p, HostConfig c)
-      : profile(&p), config(std::move(c)), knobs(p.knobs), rng(config.seed) {
+      : profile(&p), config(std::move(c)), knobs(p.knobs), params(p.params(knobs)), rng(config.seed) {
     secret_port = rng.next_u64();
     secret_seq = rng.next_u64();
     secret_ts = rng.next_u64();
   }
 
   // ---- small helpers -----------------------------------------------------------------------
+
+  const CallRules& R() const { return *profile->calls; }
 
   Sock* sock_of(Fd fd) {
     auto it = fds.find(fd);
@@ -254,10 +266,9 @@ struct Host::Impl {
     return std::find(config.devices.begin(), config.devices.end(), d) != config.devices.end();
   }
 
-  std::int64_t knob(std::size_t i) const { return knobs.integer(i); }
 
   PortRange effective_range(const Sock& s) const {
-    PortRange r = knobs.range(linux_knob::ip_local_port_range);
+    PortRange r = params.ephemeral;
     if (s.port_range.low || s.port_range.high) {
       if (r.low <= s.port_range.low && s.port_range.low <= r.high) r.low = s.port_range.low;
       if (r.low <= s.port_range.high && s.port_range.high <= r.high) r.high = s.port_range.high;
@@ -266,11 +277,32 @@ struct Host::Impl {
   }
 
   BindOwnerView view_of(const Sock& s) const {
-    return {s.laddr, s.family, s.v6only, s.device, s.reuseaddr, s.reuseport, s.uid, s.state == TcpState::listen,
-            false};
+    BindOwnerView v;
+    v.addr = s.laddr;
+    v.family = s.family;
+    v.v6only = s.v6only;
+    v.device = s.device;
+    v.reuseaddr = s.reuseaddr;
+    v.reuseport = s.reuseport;
+    v.uid = s.uid;
+    v.listening = s.state == TcpState::listen;
+    v.connected = s.remote.has_value() && s.state != TcpState::closed && s.state != TcpState::listen;
+    v.exclusiveaddruse = s.exclusiveaddruse;
+    v.reuseport_lb = s.reuseport_lb;
+    v.exclbind = s.exclbind;
+    return v;
   }
   BindOwnerView view_of(const TimeWaitEntry& t) const {
-    return {t.tuple.local.addr, t.family, t.v6only, t.device, t.reuseaddr, t.reuseport, 0, false, true};
+    BindOwnerView v;
+    v.addr = t.tuple.local.addr;
+    v.family = t.family;
+    v.v6only = t.v6only;
+    v.device = t.device;
+    v.reuseaddr = t.reuseaddr;
+    v.reuseport = t.reuseport;
+    v.time_wait = true;
+    v.connected = true;
+    return v;
   }
   BindOwnerView view_of(OwnerRef r) const { return r.time_wait ? view_of(*tws[r.id]) : view_of(*socks[r.id]); }
 
@@ -310,7 +342,7 @@ struct Host::Impl {
   // tcp_timestamps=1: millisecond clock plus a per-address-pair offset (secure_tcp_ts_off).
   std::uint32_t tsval(const FourTuple& t, TimePoint now) const {
     const auto ms = static_cast<std::uint32_t>(std::chrono::floor<std::chrono::milliseconds>(now.time_since_epoch()).count());
-    if (knob(linux_knob::tcp_timestamps) == 2) return ms;
+    if (params.timestamps == 2) return ms;
     return ms + static_cast<std::uint32_t>(mix64(secret_ts ^ hash_addr(t.local.addr) ^ (hash_addr(t.remote.addr) << 1)));
   }
 
@@ -345,7 +377,7 @@ struct Host::Impl {
   }
 
   void send_syn(Sock& s, TimePoint now, std::vector<Segment>& out) {
-    const bool ts = knob(linux_knob::tcp_timestamps) != 0;
+    const bool ts = params.timestamps != 0;
     s.tcb.syn_had_ts = ts;
     out.push_back(segment_from(s, {.syn = true}, s.tcb.iss, 0, 0, now, ts));
   }
@@ -423,8 +455,8 @@ struct Host::Impl {
   void enter_time_wait(Sock& s, bool fin_wait_2, Duration timeout, TimePoint now) {
     const FourTuple wt = wire_tuple(s);
     const std::string where = FourTuple{{s.laddr, s.lport}, *s.remote}.to_string();
-    if (tw_count >= static_cast<std::size_t>(knob(linux_knob::tcp_max_tw_buckets))) {
-      event(now, where + " closes without TIME-WAIT (tcp_max_tw_buckets)", &linux_rule::time_wait_overflow);
+    if (tw_count >= params.max_time_wait) {
+      event(now, where + " closes without TIME-WAIT (tcp_max_tw_buckets)", R().time_wait_overflow);
       connection_done(s);
       return;
     }
@@ -462,7 +494,7 @@ struct Host::Impl {
     timers.insert({tws[id]->deadline, TimerKind::time_wait, id});
     event(now, where + (fin_wait_2 ? " FIN-WAIT-2 (orphan, timewait socket) for " : " TIME-WAIT for ") +
                    format_duration(timeout),
-          fin_wait_2 ? &linux_rule::fin_wait_2_orphan : &linux_rule::time_wait_enter);
+          fin_wait_2 ? R().fin_wait_2_orphan : R().time_wait_enter);
     connection_done(s);
   }
 
@@ -490,7 +522,7 @@ struct Host::Impl {
     if (!tmo) {
       send_rst(s, now, out);
       event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset (TCP_LINGER2 < 0)",
-            &linux_rule::fin_wait_2_linger2_rst);
+            R().fin_wait_2_linger2_rst);
       connection_done(s);
       return;
     }
@@ -589,7 +621,7 @@ struct Host::Impl {
     t.snd_una = t.iss;
     t.snd_nxt = t.iss + 1;
     t.snd_wnd = seg.window;
-    t.ts_ok = seg.ts.has_value() && knob(linux_knob::tcp_timestamps) != 0;
+    t.ts_ok = seg.ts.has_value() && params.timestamps != 0;
     if (t.ts_ok) {
       t.ts_recent = seg.ts->tsval;
       t.ts_recent_stamp = now;
@@ -629,7 +661,7 @@ struct Host::Impl {
       const bool in_window = seq_le(tw.rcv_nxt, seg.seq) && seq_le(end_seq, tw.rcv_nxt + tw.rcv_wnd);
       if (paws_reject || !in_window) return tw_ack();
       if (seg.flags.rst) {
-        event(now, where + " killed by RST", &linux_rule::time_wait_rst_kill);
+        event(now, where + " killed by RST", R().time_wait_rst_kill);
         return kill_time_wait(id);
       }
       if (seg.flags.syn && !seq_lt(seg.seq, tw.rcv_nxt)) {
@@ -639,7 +671,7 @@ struct Host::Impl {
       if (!seg.flags.ack || !seq_gt(end_seq, tw.rcv_nxt) || end_seq == seg.seq) return;
       if (!seg.flags.fin || end_seq != tw.rcv_nxt + 1) {  // data after close: reset
         tw_rst();
-        event(now, where + " reset: data after close", &linux_rule::orphan_data_rst);
+        event(now, where + " reset: data after close", R().orphan_data_rst);
         return kill_time_wait(id);
       }
       tw.fin_wait_2 = false;
@@ -650,14 +682,14 @@ struct Host::Impl {
       }
       rearm_time_wait(id, now);
       event(now, where + " TIME-WAIT for " + format_duration(profile->time_wait_duration(knobs)),
-            &linux_rule::time_wait_enter);
+            R().time_wait_enter);
       return tw_ack();
     }
     // Real TIME-WAIT.
     if (!paws_reject && seg.seq == tw.rcv_nxt && (seg.seq == end_seq || seg.flags.rst)) {
       if (seg.flags.rst) {
-        if (knob(linux_knob::tcp_rfc1337) == 0) {
-          event(now, where + " killed by RST (tcp_rfc1337=0)", &linux_rule::time_wait_rst_kill);
+        if (params.rst_kills_time_wait) {
+          event(now, where + " killed by RST (tcp_rfc1337=0)", R().time_wait_rst_kill);
           return kill_time_wait(id);
         }
       } else {
@@ -676,7 +708,7 @@ struct Host::Impl {
       const Endpoint dst = seg.dst;
       if (auto l = find_listener(dst, {seg.dst, seg.src}, from_self)) {
         event(now, where + " replaced by a new incarnation (SYN accepted in TIME-WAIT)",
-              &linux_rule::time_wait_syn_accepted);
+              R().time_wait_syn_accepted);
         kill_time_wait(id);
         return syn_to_listener(*socks[*l], seg, isn_new, now, out);
       }
@@ -685,7 +717,7 @@ struct Host::Impl {
     if (!seg.flags.rst) {
       if (paws_reject || seg.flags.ack) {
         rearm_time_wait(id, now);
-        if (seg.flags.fin) event(now, where + " TIME-WAIT re-armed (retransmitted FIN)", &linux_rule::time_wait_rearm);
+        if (seg.flags.fin) event(now, where + " TIME-WAIT re-armed (retransmitted FIN)", R().time_wait_rearm);
       }
       tw_ack();
     }
@@ -710,7 +742,7 @@ struct Host::Impl {
         if (!seg.flags.ack) return;
         auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
         s.so_error = Errno::econnrefused;
-        s.so_error_rule = &linux_rule::connect_refused;
+        s.so_error_rule = R().connect_refused;
         s.ss_connected = false;
         apply_state(s, tr);
         connection_done(s);
@@ -761,9 +793,9 @@ struct Host::Impl {
         s.so_error = tr.actions.report_refused       ? Errno::econnrefused
                      : s.state == TcpState::close_wait ? Errno::epipe
                                                        : Errno::econnreset;
-        s.so_error_rule = tr.actions.report_refused ? &linux_rule::connect_refused : &linux_rule::connect_reset;
+        s.so_error_rule = tr.actions.report_refused ? R().connect_refused : R().connect_reset;
       }
-      event(now, where + " reset by peer", tr.actions.report_reset ? &linux_rule::connect_reset : nullptr);
+      event(now, where + " reset by peer", tr.actions.report_reset ? R().connect_reset : nullptr);
       apply_state(s, tr);
       connection_done(s);
       return;
@@ -806,7 +838,7 @@ struct Host::Impl {
     if (seg.payload > 0) {
       if (s.orphan_rcv_shutdown) {  // tcp_rcv_state_process: data for a closed socket
         send_rst(s, now, out);
-        event(now, where + " reset: data after close", &linux_rule::orphan_data_rst);
+        event(now, where + " reset: data after close", R().orphan_data_rst);
         connection_done(s);
         return;
       }
@@ -853,7 +885,7 @@ struct Host::Impl {
       if (kind == TimerKind::time_wait) {
         auto& tw = *tws[id];
         event(at, tw.tuple.to_string() + (tw.fin_wait_2 ? " FIN-WAIT-2" : " TIME-WAIT") + " expired",
-              &linux_rule::time_wait_expire);
+              R().time_wait_expire);
         tw.deadline = at;
         timers.insert({at, kind, id});  // so that kill_time_wait finds and erases it
         kill_time_wait(id);
@@ -862,10 +894,10 @@ struct Host::Impl {
       Sock& s = *socks[id];
       s.tcb.rtx_deadline.reset();
       if (s.state != TcpState::syn_sent) continue;
-      if (s.tcb.syn_retransmits >= knob(linux_knob::tcp_syn_retries)) {
+      if (s.tcb.syn_retransmits >= params.syn_retries) {
         auto tr = tcp_transition(s.state, TcpEvent::timeout_retransmit);
         s.so_error = Errno::etimedout;
-        s.so_error_rule = &linux_rule::connect_timeout;
+        s.so_error_rule = R().connect_timeout;
         s.ss_connected = false;
         apply_state(s, tr);
         connection_done(s);
@@ -896,33 +928,145 @@ struct Host::Impl {
   }
   static CallResult fail(const Decision& d) { return fail(d.err, *d.rule); }
 
-  CallResult bind(Fd fd, const Endpoint& ep) {
-    using namespace linux_rule;
+  // The errno the application sees: the profile's spelling (Windows WSAE*).
+  CallResult finish(CallResult r) const {
+    r.err = profile->map_errno(r.err);
+    return r;
+  }
+
+  CallResult setsockopt(Fd fd, SockOpt opt, const OptValue& value) {
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
+    Sock& s = *sp;
+    if (!profile->supports_option(opt)) return fail(Errno::enoprotoopt, *R().setsockopt_enoprotoopt);
+    const std::int64_t* i = std::get_if<std::int64_t>(&value);
+    switch (opt) {
+      case SockOpt::so_reuseaddr:
+        s.reuseaddr = i && *i != 0;
+        break;
+      case SockOpt::so_reuseport:
+        s.reuseport = i && *i != 0;
+        break;
+      case SockOpt::so_linger:
+      case SockOpt::so_linger_sec:
+        s.linger = std::get<Linger>(value);
+        s.linger_in_seconds = opt == SockOpt::so_linger_sec;
+        break;
+      case SockOpt::so_bindtodevice: {
+        const auto& d = std::get<std::string>(value);
+        if (!d.empty() && !device_exists(d)) return fail(Errno::enodev, *R().setsockopt_enodev);
+        s.device = d;
+        break;
+      }
+      case SockOpt::so_rcvbuf:
+      case SockOpt::so_sndbuf: {
+        // Linux sk_setsockopt: min(val, rmem_max) doubled, at least SOCK_MIN_RCVBUF/SNDBUF.
+        const std::int64_t v = std::max<std::int64_t>(std::min<std::int64_t>(*i, kMaxSockBuf) * 2, 4608);
+        (opt == SockOpt::so_rcvbuf ? s.rcvbuf : s.sndbuf) = v;
+        break;
+      }
+      case SockOpt::tcp_linger2:
+        if (*i == 0) {
+          s.linger2.reset();
+        } else {
+          s.linger2 = *i < 0 ? -1 : std::min<std::int64_t>(*i, 120);
+        }
+        break;
+      case SockOpt::ipv6_v6only:
+        if (s.family != Family::inet6) return fail(Errno::enoprotoopt, *R().setsockopt_enoprotoopt);
+        if (s.lport != 0) return fail(Errno::einval, *R().setsockopt_einval);
+        s.v6only = *i != 0;
+        break;
+      case SockOpt::ip_bind_address_no_port:
+        s.bind_no_port = *i != 0;
+        break;
+      case SockOpt::ip_local_port_range: {
+        const auto& r = std::get<PortRange>(value);
+        if (r.low && r.high && r.low > r.high) return fail(Errno::einval, *R().setsockopt_einval);
+        s.port_range = r;
+        break;
+      }
+      case SockOpt::ip_freebind:
+        s.freebind = *i != 0;
+        break;
+      case SockOpt::so_exclusiveaddruse:
+        s.exclusiveaddruse = *i != 0;
+        break;
+      case SockOpt::so_reuseport_lb:
+        s.reuseport_lb = *i != 0;
+        break;
+      case SockOpt::tcp_exclbind:
+        s.exclbind = *i != 0;
+        break;
+    }
+    return ok(*R().setsockopt_ok);
+  }
+
+  CallResult getsockopt(Fd fd, SockOpt opt) const {
+    const Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
+    const Sock& s = *sp;
+    if (!profile->supports_option(opt)) return fail(Errno::enoprotoopt, *R().setsockopt_enoprotoopt);
+    OptValue v;
+    switch (opt) {
+      case SockOpt::so_reuseaddr: v = std::int64_t{s.reuseaddr}; break;
+      case SockOpt::so_reuseport: v = std::int64_t{s.reuseport}; break;
+      case SockOpt::so_linger:
+      case SockOpt::so_linger_sec: v = s.linger; break;
+      case SockOpt::so_bindtodevice: v = s.device; break;
+      case SockOpt::so_rcvbuf: v = s.rcvbuf; break;
+      case SockOpt::so_sndbuf: v = s.sndbuf; break;
+      case SockOpt::tcp_linger2: {
+        // Linux getsockopt(TCP_LINGER2) reports tcp_fin_timeout when unset.
+        auto dflt = profile->orphan_fin_wait_2_timeout(knobs, std::nullopt);
+        const std::int64_t secs =
+            s.linger2 ? *s.linger2 : (dflt ? std::chrono::duration_cast<std::chrono::seconds>(*dflt).count() : -1);
+        v = secs;
+        break;
+      }
+      case SockOpt::ipv6_v6only:
+        if (s.family != Family::inet6) return fail(Errno::enoprotoopt, *R().setsockopt_enoprotoopt);
+        v = std::int64_t{s.v6only};
+        break;
+      case SockOpt::ip_bind_address_no_port: v = std::int64_t{s.bind_no_port}; break;
+      case SockOpt::ip_local_port_range: v = s.port_range; break;
+      case SockOpt::ip_freebind: v = std::int64_t{s.freebind}; break;
+      case SockOpt::so_exclusiveaddruse: v = std::int64_t{s.exclusiveaddruse}; break;
+      case SockOpt::so_reuseport_lb: v = std::int64_t{s.reuseport_lb}; break;
+      case SockOpt::tcp_exclbind: v = std::int64_t{s.exclbind}; break;
+    }
+    CallResult r = ok(*R().getsockopt_ok);
+    r.option = v;
+    return r;
+  }
+
+  CallResult bind(Fd fd, const Endpoint& ep) {
+    Sock* sp = sock_of(fd);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
     const IpAddress& a = ep.addr;
-    const bool privileged = ep.port != 0 && ep.port < knob(linux_knob::ip_unprivileged_port_start) && s.uid != 0;
-    const bool nonlocal_ok = s.freebind || knob(linux_knob::ip_nonlocal_bind) != 0;
+    const bool privileged = ep.port != 0 && ep.port < params.privileged_below && s.uid != 0 &&
+                            !(params.privileged_only_specific && ep.addr.is_wildcard());
+    const bool nonlocal_ok = s.freebind || params.nonlocal_bind;
     if (s.family == Family::inet) {  // __inet_bind
-      if (a.family() != Family::inet) return fail(Errno::eafnosupport, bind_eafnosupport);
+      if (a.family() != Family::inet) return fail(Errno::eafnosupport, *R().bind_eafnosupport);
       if (!a.is_wildcard() && !a.is_multicast() && !is_local(a) && !nonlocal_ok)
-        return fail(Errno::eaddrnotavail, bind_eaddrnotavail_not_local);
-      if (privileged) return fail(Errno::eacces, bind_eacces_privileged);
-      if (s.state != TcpState::closed || s.lport != 0) return fail(Errno::einval, bind_einval_already_bound);
+        return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
+      if (privileged) return fail(Errno::eacces, *R().bind_eacces_privileged);
+      if (s.state != TcpState::closed || s.lport != 0) return fail(Errno::einval, *R().bind_einval_already_bound);
     } else {  // __inet6_bind
-      if (a.family() != Family::inet6) return fail(Errno::einval, bind_einval_short_addr);
-      if (a.is_multicast()) return fail(Errno::einval, bind_einval_v6_multicast);
-      if (privileged) return fail(Errno::eacces, bind_eacces_privileged);
-      if (s.state != TcpState::closed || s.lport != 0) return fail(Errno::einval, bind_einval_already_bound);
+      if (a.family() != Family::inet6) return fail(Errno::einval, *R().bind_einval_short_addr);
+      if (a.is_multicast()) return fail(Errno::einval, *R().bind_einval_v6_multicast);
+      if (privileged) return fail(Errno::eacces, *R().bind_eacces_privileged);
+      if (s.state != TcpState::closed || s.lport != 0) return fail(Errno::einval, *R().bind_einval_already_bound);
       if (a.is_v4_mapped()) {
-        if (s.v6only) return fail(Errno::einval, bind_einval_v6only_mapped);
+        if (s.v6only) return fail(Errno::einval, *R().bind_einval_v6only_mapped);
         const IpAddress v4 = *a.unmapped_v4();
         if (!v4.is_wildcard() && !v4.is_multicast() && !is_local(v4) && !nonlocal_ok)
-          return fail(Errno::eaddrnotavail, bind_eaddrnotavail_not_local);
+          return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
       } else if (!a.is_wildcard()) {
-        if (a.is_link_local_v6() && s.device.empty()) return fail(Errno::einval, bind_einval_link_local_scope);
-        if (!is_local(a) && !nonlocal_ok) return fail(Errno::eaddrnotavail, bind_eaddrnotavail_not_local);
+        if (a.is_link_local_v6() && s.device.empty()) return fail(Errno::einval, *R().bind_einval_link_local_scope);
+        if (!is_local(a) && !nonlocal_ok) return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
       }
     }
     const bool saved_v6only = s.v6only;
@@ -937,7 +1081,7 @@ struct Host::Impl {
       s.laddr = saved_addr;
       s.has_addr = saved_has_addr;
     };
-    if (ep.port == 0 && s.bind_no_port) return ok(bind_no_port_deferred);
+    if (ep.port == 0 && s.bind_no_port) return ok(*R().bind_no_port_deferred);
     if (ep.port == 0) {
       auto r = take_ephemeral_for_bind(s);
       if (r.failed()) restore();
@@ -981,15 +1125,14 @@ struct Host::Impl {
   }
 
   CallResult listen(Fd fd, int backlog) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
     if (s.state == TcpState::listen) {
       s.backlog = backlog;
-      return ok(listen_again);
+      return ok(*R().listen_again);
     }
-    if (s.state != TcpState::closed || s.ss_connected) return fail(Errno::einval, listen_einval_state);
+    if (s.state != TcpState::closed || s.ss_connected) return fail(Errno::einval, *R().listen_einval_state);
     // inet_csk_listen_start: the state becomes LISTEN, then get_port re-checks.
     s.state = TcpState::listen;
     if (s.lport == 0) {
@@ -997,7 +1140,7 @@ struct Host::Impl {
       CallResult r = take_ephemeral_for_bind(s);
       if (r.failed()) {
         s.state = TcpState::closed;
-        r.rule = &listen_autobind_exhausted;
+        r.rule = R().listen_autobind_exhausted;
         return r;
       }
     } else if (profile->listen_rechecks) {
@@ -1008,7 +1151,7 @@ struct Host::Impl {
       }
     }
     s.backlog = backlog;
-    return ok(listen_ok);
+    return ok(*R().listen_ok);
   }
 
   std::optional<IpAddress> source_for(const Sock& s, const IpAddress& dst_wire) const {
@@ -1034,42 +1177,29 @@ struct Host::Impl {
   }
 
   CallResult connect(Fd fd, const Endpoint& dst0, TimePoint now, std::vector<Segment>& out) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
-    if (s.state == TcpState::syn_sent) return fail(Errno::ealready, connect_ealready);
-    if (s.state == TcpState::listen || s.ss_connected) return fail(Errno::eisconn, connect_eisconn);
-    if (s.family == Family::inet && dst0.addr.family() != Family::inet) return fail(Errno::eafnosupport, connect_eafnosupport);
-    if (s.family == Family::inet6 && dst0.addr.family() != Family::inet6) return fail(Errno::einval, connect_einval_short_addr);
-    if (s.family == Family::inet6 && dst0.addr.is_v4_mapped() && s.v6only) return fail(Errno::enetunreach, connect_enetunreach);
+    if (s.state == TcpState::syn_sent) return fail(Errno::ealready, *R().connect_ealready);
+    if (s.state == TcpState::listen || s.ss_connected) return fail(Errno::eisconn, *R().connect_eisconn);
+    if (s.family == Family::inet && dst0.addr.family() != Family::inet) return fail(Errno::eafnosupport, *R().connect_eafnosupport);
+    if (s.family == Family::inet6 && dst0.addr.family() != Family::inet6) return fail(Errno::einval, *R().connect_einval_short_addr);
+    if (s.family == Family::inet6 && dst0.addr.is_v4_mapped() && s.v6only) return fail(Errno::enetunreach, *R().connect_enetunreach);
     // connect() to the unspecified address means loopback (tcp_v6_connect; ip_route_connect for 0.0.0.0).
     IpAddress dst_wire = wire(dst0.addr);
     if (dst_wire.is_wildcard()) dst_wire = IpAddress::loopback(dst_wire.family());
     if (dst_wire.is_multicast() || (dst_wire.family() == Family::inet && dst_wire.v4_host_order() == 0xffffffffu))
-      return fail(Errno::enetunreach, connect_enetunreach);
-    if (!routable(dst_wire)) return fail(Errno::enetunreach, connect_enetunreach);
+      return fail(Errno::enetunreach, *R().connect_enetunreach);
+    if (!routable(dst_wire)) return fail(Errno::enetunreach, *R().connect_enetunreach);
     auto src = source_for(s, dst_wire);
-    if (!src) return fail(Errno::eaddrnotavail, connect_autobind_exhausted);
+    if (!src) return fail(Errno::eaddrnotavail, *R().connect_autobind_exhausted);
     const Endpoint dst{dst_wire, dst0.port};
     CallResult decided;
     std::optional<std::uint32_t> recycled_tw;
     if (s.lport != 0) {
       // The socket owns its port: only the exact 4-tuple is checked (__inet_check_established, twp=NULL).
       const FourTuple t{{*src, s.lport}, dst};
-      TupleOccupant occ;
-      if (auto it = ehash.find(t); it != ehash.end()) {
-        if (it->second.time_wait) {
-          const auto& tw = *tws[it->second.id];
-          occ.kind = TupleOccupant::Kind::time_wait;
-          occ.ts_recent_seen = tw.ts_recent_stamp.has_value();
-          occ.fin_wait_2_substate = tw.fin_wait_2;
-          occ.entered = tw.entered;
-          recycled_tw = it->second.id;
-        } else {
-          occ.kind = TupleOccupant::Kind::full_socket;
-        }
-      }
+      const TupleOccupant occ = occupant_of(t, recycled_tw);
       const Decision d = profile->bound_connect_decide(knobs, occ);
       if (!d.ok()) return fail(d);
       decided = ok(*d.rule);
@@ -1114,6 +1244,26 @@ struct Host::Impl {
     return decided;
   }
 
+  // Who holds this exact (wire-form) 4-tuple; `tw_id` names a TIME-WAIT occupant.
+  TupleOccupant occupant_of(const FourTuple& t, std::optional<std::uint32_t>& tw_id) const {
+    TupleOccupant occ;
+    tw_id.reset();
+    auto it = ehash.find(t);
+    if (it == ehash.end()) return occ;
+    if (!it->second.time_wait) {
+      occ.kind = TupleOccupant::Kind::full_socket;
+      return occ;
+    }
+    const auto& tw = *tws[it->second.id];
+    occ.kind = TupleOccupant::Kind::time_wait;
+    occ.ts_recent_seen = tw.ts_recent_stamp.has_value();
+    occ.fin_wait_2_substate = tw.fin_wait_2;
+    occ.entered = tw.entered;
+    occ.loopback = tw.device == "lo" || t.local.addr.is_loopback() || t.remote.addr.is_loopback();
+    tw_id = it->second.id;
+    return occ;
+  }
+
   std::uint32_t& perturb_slot(std::uint64_t port_offset) {
     if (table_perturb.empty()) {
       table_perturb.resize(1u << 16);
@@ -1124,7 +1274,6 @@ struct Host::Impl {
 
   CallResult autobind_connect(Sock& s, const IpAddress& src, const Endpoint& dst, TimePoint now,
                               std::optional<std::uint32_t>& recycled_tw) {
-    using namespace linux_rule;
     const auto bucket10s = static_cast<std::uint64_t>(now.time_since_epoch() / std::chrono::seconds(10));
     ConnectScanInput in;
     in.range = effective_range(s);
@@ -1133,23 +1282,24 @@ struct Host::Impl {
                            mix64(bucket10s));
     auto usable = [&](std::uint16_t port) {
       recycled_tw.reset();
-      auto it = bind_table.find(port);
-      if (it != bind_table.end() && it->second.bind_owned) return false;  // owned by bind(): never shared
-      auto e = ehash.find({{src, port}, dst});
-      if (e == ehash.end()) return true;
-      if (!e->second.time_wait) return false;
-      const auto& tw = *tws[e->second.id];
-      TupleOccupant occ;
-      occ.kind = TupleOccupant::Kind::time_wait;
-      occ.ts_recent_seen = tw.ts_recent_stamp.has_value();
-      occ.fin_wait_2_substate = tw.fin_wait_2;
-      occ.entered = tw.entered;
-      occ.loopback = tw.device == "lo" || src.is_loopback() || dst.addr.is_loopback();
-      if (!profile->autobind_time_wait_reusable(knobs, occ, now)) return false;
-      recycled_tw = e->second.id;
-      return true;
+      ConnectPortFacts f;
+      if (auto it = bind_table.find(port); it != bind_table.end()) {
+        f.bind_owned = it->second.bind_owned;
+        for (const auto& o : it->second.owners) {
+          const BindOwnerView v = view_of(o);
+          const IpAddress a = wire(v.addr);
+          if (!(a.is_wildcard() || a == src) || (a.is_wildcard() && a.family() != src.family() && v.v6only)) continue;
+          f.any_overlapping_owner = true;
+          if (!v.connected) f.unconnected_overlapping_owner = true;
+        }
+      }
+      std::optional<std::uint32_t> tw_id;
+      f.occupant = occupant_of({{src, port}, dst}, tw_id);
+      const ConnectPortVerdict v = profile->connect_port_usable(knobs, f, now);
+      if (v.usable && v.recycle_time_wait) recycled_tw = tw_id;
+      return v.usable;
     };
-    PortChoice c = profile->pick_connect_port(knobs, in, perturb_slot(in.port_offset), rng, usable);
+    PortChoice c = profile->pick_connect_port(knobs, in, perturb_slot(in.port_offset), last_port, rng, usable);
     if (!c.port) {
       CallResult r = fail(Errno::eaddrnotavail, *c.rule);
       r.probes = c.probes;
@@ -1160,26 +1310,25 @@ struct Host::Impl {
     s.has_addr = true;
     s.in_bind_table = true;
     bucket_add(*c.port, OwnerRef{false, id_of(s)}, false);
-    CallResult r = ok(recycled_tw ? connect_autobind_time_wait_reused : *c.rule);
+    CallResult r = ok(recycled_tw ? *R().connect_autobind_time_wait_reused : *c.rule);
     r.probes = c.probes;
     return r;
   }
 
   CallResult accept(Fd fd) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
-    if (sp->state != TcpState::listen) return fail(Errno::einval, accept_einval);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
+    if (sp->state != TcpState::listen) return fail(Errno::einval, *R().accept_einval);
     if (sp->accept_queue.empty()) {
-      if (sp->nonblock) return fail(Errno::eagain, accept_eagain);
-      CallResult r = fail(Errno::eagain, accept_eagain);
+      if (sp->nonblock) return fail(Errno::eagain, *R().accept_eagain);
+      CallResult r = fail(Errno::eagain, *R().accept_eagain);
       r.pending = Pending::accept;
       return r;
     }
     const SockId child = sp->accept_queue.front();
     sp->accept_queue.pop_front();
     socks[child]->parent.reset();
-    return ok(accept_ok, new_fd(child));
+    return ok(*R().accept_ok, new_fd(child));
   }
 
   std::optional<CallResult> take_so_error(Sock& s, const Rule& fallback) {
@@ -1190,34 +1339,32 @@ struct Host::Impl {
   }
 
   CallResult send(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
-    if (auto e = take_so_error(s, send_pending_error)) return *e;
+    if (auto e = take_so_error(s, *R().send_pending_error)) return *e;
     if (s.shut_wr || (s.state != TcpState::established && s.state != TcpState::close_wait))
-      return fail(Errno::epipe, send_epipe);
+      return fail(Errno::epipe, *R().send_epipe);
     const std::uint32_t in_flight = s.tcb.snd_nxt - s.tcb.snd_una;
     const std::int64_t space = std::max<std::int64_t>(0, s.sndbuf - s.tcb.unsent - in_flight);
-    if (space == 0 && s.nonblock) return fail(Errno::eagain, send_eagain);
+    if (space == 0 && s.nonblock) return fail(Errno::eagain, *R().send_eagain);
     const std::int64_t n = std::min(space, bytes);
     s.tcb.unsent += n;
     push(s, now, out);
     if (n < bytes && !s.nonblock) {
       // A blocking send() queues what fits and waits for room for the rest (sk_stream_wait_memory).
-      CallResult r = ok(send_ok, n);
+      CallResult r = ok(*R().send_ok, n);
       r.pending = Pending::send;
       return r;
     }
-    return ok(send_ok, n);
+    return ok(*R().send_ok, n);
   }
 
   CallResult recv(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
-    if (s.state == TcpState::listen) return fail(Errno::enotconn, recv_enotconn);
+    if (s.state == TcpState::listen) return fail(Errno::enotconn, *R().recv_enotconn);
     if (s.tcb.rcv_queue > 0) {
       const std::int64_t n = std::min(bytes, s.tcb.rcv_queue);
       s.tcb.rcv_queue -= n;
@@ -1225,39 +1372,38 @@ struct Host::Impl {
       if (s.remote && is_synchronized(s.state) && s.state != TcpState::time_wait &&
           s.tcb.last_advertised < rcv_window(s) / 2)
         send_ack(s, now, out);
-      return ok(recv_ok, n);
+      return ok(*R().recv_ok, n);
     }
     // tcp_recvmsg_locked checks SOCK_DONE (the peer's FIN arrived) before sk_err: a reset that
     // follows the FIN is reported by the next send(), not by recv().
-    if (s.tcb.fin_rcvd || s.shut_rd) return ok(recv_eof, 0);
-    if (auto e = take_so_error(s, recv_pending_error)) return *e;
+    if (s.tcb.fin_rcvd || s.shut_rd) return ok(*R().recv_eof, 0);
+    if (auto e = take_so_error(s, *R().recv_pending_error)) return *e;
     if (s.state == TcpState::closed) {
-      if (!s.ss_connected && !s.tcb.fin_rcvd && s.tcb.iss == 0) return fail(Errno::enotconn, recv_enotconn);
-      return ok(recv_eof, 0);
+      if (!s.ss_connected && !s.tcb.fin_rcvd && s.tcb.iss == 0) return fail(Errno::enotconn, *R().recv_enotconn);
+      return ok(*R().recv_eof, 0);
     }
     if (s.state == TcpState::syn_sent && !s.nonblock) {
-      CallResult r = fail(Errno::eagain, recv_eagain);
+      CallResult r = fail(Errno::eagain, *R().recv_eagain);
       r.pending = Pending::recv;
       return r;
     }
-    if (s.nonblock) return fail(Errno::eagain, recv_eagain);
-    CallResult r = fail(Errno::eagain, recv_eagain);
+    if (s.nonblock) return fail(Errno::eagain, *R().recv_eagain);
+    CallResult r = fail(Errno::eagain, *R().recv_eagain);
     r.pending = Pending::recv;
     return r;
   }
 
   CallResult shutdown(Fd fd, bool rd, bool wr, TimePoint now, std::vector<Segment>& out) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
     switch (s.state) {
       case TcpState::closed:
         s.shut_rd |= rd;
         s.shut_wr |= wr;
-        return fail(Errno::enotconn, shutdown_enotconn);
+        return fail(Errno::enotconn, *R().shutdown_enotconn);
       case TcpState::listen:
-        if (!rd) return ok(shutdown_ok);
+        if (!rd) return ok(*R().shutdown_ok);
         stop_listening(s, now, out);
         s.state = TcpState::closed;
         if (s.in_bind_table && !s.bindport_lock) {
@@ -1265,11 +1411,11 @@ struct Host::Impl {
           s.in_bind_table = false;
           s.lport = 0;
         }
-        return ok(shutdown_ok);
+        return ok(*R().shutdown_ok);
       case TcpState::syn_sent:
         s.ss_connected = false;
         connection_done(s);
-        return ok(shutdown_ok);
+        return ok(*R().shutdown_ok);
       default:
         break;
     }
@@ -1283,7 +1429,7 @@ struct Host::Impl {
         push(s, now, out);
       }
     }
-    return ok(shutdown_ok);
+    return ok(*R().shutdown_ok);
   }
 
   void stop_listening(Sock& l, TimePoint now, std::vector<Segment>& out) {
@@ -1302,23 +1448,26 @@ struct Host::Impl {
   }
 
   CallResult close(Fd fd, TimePoint now, std::vector<Segment>& out) {
-    using namespace linux_rule;
     Sock* sp = sock_of(fd);
-    if (!sp) return fail(Errno::ebadf, ebadf);
+    if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
     const SockId id = id_of(s);
+    const LingerAction linger = profile->close_linger(knobs, s.linger, s.linger_in_seconds, s.nonblock);
+    // Windows: a non-blocking close that would have to linger fails and leaves the socket open.
+    if (linger.kind == LingerAction::Kind::fail && is_synchronized(s.state) && s.state != TcpState::time_wait)
+      return fail(linger.err, *linger.rule);
     fds.erase(fd);
     s.fd.reset();
     if (s.state == TcpState::listen) {
       stop_listening(s, now, out);
       s.state = TcpState::closed;
       destroy(s);
-      return ok(close_listener);
+      return ok(*R().close_listener);
     }
     const bool data_was_unread = s.tcb.rcv_queue > 0;
     s.tcb.rcv_queue = 0;
     if (s.state == TcpState::closed) {
-      const Rule& r = s.ss_connected ? close_already_closed : close_no_connection;
+      const Rule& r = s.ss_connected ? *R().close_already_closed : *R().close_no_connection;
       destroy(s);
       return ok(r);
     }
@@ -1326,12 +1475,12 @@ struct Host::Impl {
     if (data_was_unread) {
       send_rst(s, now, out);
       event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset: unread data at close()",
-            &close_unread_data_rst);
+            R().close_unread_data_rst);
       s.state = TcpState::closed;
       connection_done(s);
-      return ok(close_unread_data_rst);
+      return ok(*R().close_unread_data_rst);
     }
-    if (s.linger.on && s.linger.seconds == 0) {
+    if (linger.kind == LingerAction::Kind::abort) {
       // tcp_disconnect: RST when tcp_need_reset(state), or CLOSING/LAST-ACK with unsent data.
       const bool need_reset = s.state == TcpState::established || s.state == TcpState::close_wait ||
                               s.state == TcpState::fin_wait_1 || s.state == TcpState::fin_wait_2 ||
@@ -1340,14 +1489,14 @@ struct Host::Impl {
       if (need_reset) send_rst(s, now, out);
       s.state = TcpState::closed;
       connection_done(s);
-      return ok(need_reset ? close_linger0_rst : close_linger0_no_rst);
+      return ok(need_reset ? *R().close_linger0_rst : *R().close_linger0_no_rst);
     }
     auto tr = tcp_transition(s.state, TcpEvent::close);
     if (!tr.actions.error_closing) apply_state(s, tr);
     if (tr.actions.delete_tcb) {  // SYN-SENT: dropped without a word
       s.ss_connected = false;
       connection_done(s);
-      return ok(close_fin);
+      return ok(*R().close_fin);
     }
     if (tr.actions.send_fin) {
       s.tcb.fin_queued = true;
@@ -1355,30 +1504,28 @@ struct Host::Impl {
     }
     if (s.state == TcpState::fin_wait_2) {
       orphan_fin_wait_2(s, now, out);
-      return ok(close_fin);
+      return ok(*R().close_fin);
     }
     const bool waiting = s.state == TcpState::fin_wait_1 || s.state == TcpState::closing || s.state == TcpState::last_ack;
-    if (s.linger.on && s.linger.seconds != 0 && waiting) {
-      CallResult r = ok(close_linger_wait);
+    if (linger.kind == LingerAction::Kind::wait && waiting) {
+      CallResult r = ok(linger.rule ? *linger.rule : *R().close_linger_wait);
       r.pending = Pending::linger;
-      // A negative l_linger is "forever" (>= MAX_SCHEDULE_TIMEOUT/HZ in sk_setsockopt).
-      r.linger_timeout = s.linger.seconds < 0 ? Duration::max() : Duration(std::chrono::seconds(s.linger.seconds));
-      lingering[fd] = id;
+      r.linger_timeout = linger.wait;
+      lingering[fd] = {id, linger.reset_on_expiry};
       return r;
     }
-    return ok(close_fin);
+    return ok(*R().close_fin);
   }
 
   std::optional<CallResult> poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
                                  std::vector<Segment>& out) {
-    using namespace linux_rule;
     switch (what) {
       case Pending::none:
         return first;
       case Pending::linger: {
         auto it = lingering.find(fd);
         if (it == lingering.end()) return first;
-        const auto& slot = socks[it->second];
+        const auto& slot = socks[it->second.sock];
         const bool done = !slot || !(slot->state == TcpState::fin_wait_1 || slot->state == TcpState::closing ||
                                      slot->state == TcpState::last_ack);
         if (!done) return std::nullopt;
@@ -1389,22 +1536,22 @@ struct Host::Impl {
       }
       case Pending::connect: {
         Sock* s = sock_of(fd);
-        if (!s) return fail(Errno::ebadf, ebadf);
+        if (!s) return fail(Errno::ebadf, *R().ebadf);
         if (s->state == TcpState::syn_sent || s->state == TcpState::syn_received) return std::nullopt;
-        if (s->so_error != Errno::ok) return take_so_error(*s, connect_reset);
+        if (s->so_error != Errno::ok) return take_so_error(*s, *R().connect_reset);
         CallResult r = first;
         r.pending = Pending::none;
         return r;
       }
       case Pending::accept: {
         Sock* s = sock_of(fd);
-        if (!s) return fail(Errno::ebadf, ebadf);
+        if (!s) return fail(Errno::ebadf, *R().ebadf);
         if (s->state == TcpState::listen && s->accept_queue.empty()) return std::nullopt;
         return accept(fd);
       }
       case Pending::recv: {
         Sock* s = sock_of(fd);
-        if (!s) return fail(Errno::ebadf, ebadf);
+        if (!s) return fail(Errno::ebadf, *R().ebadf);
         auto r = recv(fd, bytes, now, out);
         if (r.pending == Pending::recv) return std::nullopt;
         return r;
@@ -1412,7 +1559,7 @@ struct Host::Impl {
       case Pending::send: {
         // `first.value` bytes are queued already; try to queue the rest.
         Sock* s = sock_of(fd);
-        if (!s) return fail(Errno::ebadf, ebadf);
+        if (!s) return fail(Errno::ebadf, *R().ebadf);
         auto r = send(fd, bytes - first.value, now, out);
         if (r.failed()) return r;
         if (r.value == 0) return std::nullopt;
@@ -1438,154 +1585,81 @@ Host::~Host() = default;
 
 const Profile& Host::profile() const { return *impl_->profile; }
 const HostConfig& Host::config() const { return impl_->config; }
-Knobs& Host::knobs() { return impl_->knobs; }
 const Knobs& Host::knobs() const { return impl_->knobs; }
 
 CallResult Host::socket(Family family, bool nonblock, std::uint32_t uid) {
   auto& m = *impl_;
-  if (m.fds.size() >= kMaxSockets) return Impl::fail(Errno::emfile, linux_rule::socket_ok);
+  if (m.fds.size() >= kMaxSockets) return m.finish(Impl::fail(Errno::emfile, *m.R().socket_ok));
   const SockId id = m.new_sock();
   Sock& s = *m.socks[id];
   s.family = family;
   s.nonblock = nonblock;
   s.uid = uid;
-  s.v6only = family == Family::inet6 && m.knob(linux_knob::bindv6only) != 0;
+  s.v6only = family == Family::inet6 && m.params.v6only_default;
   s.laddr = IpAddress::any(family);
-  return Impl::ok(linux_rule::socket_ok, m.new_fd(id));
+  return m.finish(Impl::ok(*m.R().socket_ok, m.new_fd(id)));
 }
 
 CallResult Host::setsockopt(Fd fd, SockOpt opt, const OptValue& value) {
-  using namespace linux_rule;
-  auto& m = *impl_;
-  Sock* sp = m.sock_of(fd);
-  if (!sp) return Impl::fail(Errno::ebadf, ebadf);
-  Sock& s = *sp;
-  const std::int64_t* i = std::get_if<std::int64_t>(&value);
-  switch (opt) {
-    case SockOpt::so_reuseaddr:
-      s.reuseaddr = i && *i != 0;
-      break;
-    case SockOpt::so_reuseport:
-      s.reuseport = i && *i != 0;
-      break;
-    case SockOpt::so_linger:
-      s.linger = std::get<Linger>(value);
-      break;
-    case SockOpt::so_bindtodevice: {
-      const auto& d = std::get<std::string>(value);
-      if (!d.empty() && !m.device_exists(d)) return Impl::fail(Errno::enodev, setsockopt_enodev);
-      s.device = d;
-      break;
-    }
-    case SockOpt::so_rcvbuf:
-    case SockOpt::so_sndbuf: {
-      // sk_setsockopt: min(val, rmem_max) doubled, at least SOCK_MIN_RCVBUF/SNDBUF.
-      const std::int64_t v = std::max<std::int64_t>(std::min<std::int64_t>(*i, kMaxSockBuf) * 2, 4608);
-      (opt == SockOpt::so_rcvbuf ? s.rcvbuf : s.sndbuf) = v;
-      break;
-    }
-    case SockOpt::tcp_linger2:
-      if (*i == 0) {
-        s.linger2.reset();
-      } else {
-        s.linger2 = *i < 0 ? -1 : std::min<std::int64_t>(*i, 120);
-      }
-      break;
-    case SockOpt::ipv6_v6only:
-      if (s.family != Family::inet6) return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
-      if (s.lport != 0) return Impl::fail(Errno::einval, setsockopt_einval);
-      s.v6only = *i != 0;
-      break;
-    case SockOpt::ip_bind_address_no_port:
-      s.bind_no_port = *i != 0;
-      break;
-    case SockOpt::ip_local_port_range: {
-      const auto& r = std::get<PortRange>(value);
-      if (r.low && r.high && r.low > r.high) return Impl::fail(Errno::einval, setsockopt_einval);
-      s.port_range = r;
-      break;
-    }
-    case SockOpt::ip_freebind:
-      s.freebind = *i != 0;
-      break;
-    case SockOpt::so_exclusiveaddruse:
-    case SockOpt::so_reuseport_lb:
-    case SockOpt::so_linger_sec:
-    case SockOpt::tcp_exclbind:
-      return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
-  }
-  return Impl::ok(setsockopt_ok);
+  return impl_->finish(impl_->setsockopt(fd, opt, value));
 }
-
-CallResult Host::getsockopt(Fd fd, SockOpt opt) const {
-  using namespace linux_rule;
-  const auto& m = *impl_;
-  const Sock* sp = m.sock_of(fd);
-  if (!sp) return Impl::fail(Errno::ebadf, ebadf);
-  const Sock& s = *sp;
-  OptValue v;
-  switch (opt) {
-    case SockOpt::so_reuseaddr: v = std::int64_t{s.reuseaddr}; break;
-    case SockOpt::so_reuseport: v = std::int64_t{s.reuseport}; break;
-    case SockOpt::so_linger: v = s.linger; break;
-    case SockOpt::so_bindtodevice: v = s.device; break;
-    case SockOpt::so_rcvbuf: v = s.rcvbuf; break;
-    case SockOpt::so_sndbuf: v = s.sndbuf; break;
-    case SockOpt::tcp_linger2: {
-      // getsockopt(TCP_LINGER2) reports tcp_fin_timeout when unset.
-      const std::int64_t secs = s.linger2 ? *s.linger2 : m.knob(linux_knob::tcp_fin_timeout);
-      v = secs;
-      break;
-    }
-    case SockOpt::ipv6_v6only:
-      if (s.family != Family::inet6) return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
-      v = std::int64_t{s.v6only};
-      break;
-    case SockOpt::ip_bind_address_no_port: v = std::int64_t{s.bind_no_port}; break;
-    case SockOpt::ip_local_port_range: v = s.port_range; break;
-    case SockOpt::ip_freebind: v = std::int64_t{s.freebind}; break;
-    case SockOpt::so_exclusiveaddruse:
-    case SockOpt::so_reuseport_lb:
-    case SockOpt::so_linger_sec:
-    case SockOpt::tcp_exclbind:
-      return Impl::fail(Errno::enoprotoopt, setsockopt_enoprotoopt);
-  }
-  CallResult r = Impl::ok(getsockopt_ok);
-  r.option = v;
-  return r;
-}
-
-CallResult Host::bind(Fd fd, const Endpoint& ep) { return impl_->bind(fd, ep); }
-CallResult Host::listen(Fd fd, int backlog) { return impl_->listen(fd, backlog); }
+CallResult Host::getsockopt(Fd fd, SockOpt opt) const { return impl_->finish(impl_->getsockopt(fd, opt)); }
+CallResult Host::bind(Fd fd, const Endpoint& ep) { return impl_->finish(impl_->bind(fd, ep)); }
+CallResult Host::listen(Fd fd, int backlog) { return impl_->finish(impl_->listen(fd, backlog)); }
 CallResult Host::connect(Fd fd, const Endpoint& dst, TimePoint now, std::vector<Segment>& out) {
-  return impl_->connect(fd, dst, now, out);
+  return impl_->finish(impl_->connect(fd, dst, now, out));
 }
-CallResult Host::accept(Fd fd) { return impl_->accept(fd); }
+CallResult Host::accept(Fd fd) { return impl_->finish(impl_->accept(fd)); }
 CallResult Host::send(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
-  return impl_->send(fd, bytes, now, out);
+  return impl_->finish(impl_->send(fd, bytes, now, out));
 }
 CallResult Host::recv(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
-  return impl_->recv(fd, bytes, now, out);
+  return impl_->finish(impl_->recv(fd, bytes, now, out));
 }
 CallResult Host::shutdown(Fd fd, bool rd, bool wr, TimePoint now, std::vector<Segment>& out) {
-  return impl_->shutdown(fd, rd, wr, now, out);
+  return impl_->finish(impl_->shutdown(fd, rd, wr, now, out));
 }
-CallResult Host::close(Fd fd, TimePoint now, std::vector<Segment>& out) { return impl_->close(fd, now, out); }
+CallResult Host::close(Fd fd, TimePoint now, std::vector<Segment>& out) {
+  return impl_->finish(impl_->close(fd, now, out));
+}
 
 CallResult Host::getsockname(Fd fd) const {
-  const Sock* s = impl_->sock_of(fd);
-  if (!s) return Impl::fail(Errno::ebadf, linux_rule::ebadf);
-  CallResult r = Impl::ok(linux_rule::getsockname_ok);
+  const auto& m = *impl_;
+  const Sock* s = m.sock_of(fd);
+  if (!s) return m.finish(Impl::fail(Errno::ebadf, *m.R().ebadf));
+  CallResult r = Impl::ok(*m.R().getsockname_ok);
   r.endpoint = Endpoint{s->has_addr ? s->laddr : IpAddress::any(s->family), s->lport};
   return r;
 }
 
-std::optional<CallResult> Host::poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
-                                     std::vector<Segment>& out) {
-  return impl_->poll(fd, what, first, bytes, now, out);
+std::string Host::sysctl(std::string_view name, std::string_view value) {
+  auto& m = *impl_;
+  std::string err = m.knobs.set(name, value);
+  if (err.empty()) m.params = m.profile->params(m.knobs);
+  return err;
 }
 
-void Host::linger_expired(Fd fd) { impl_->lingering.erase(fd); }
+std::optional<CallResult> Host::poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
+                                     std::vector<Segment>& out) {
+  auto r = impl_->poll(fd, what, first, bytes, now, out);
+  if (r) *r = impl_->finish(*r);
+  return r;
+}
+
+void Host::linger_expired(Fd fd, TimePoint now, std::vector<Segment>& out) {
+  auto& m = *impl_;
+  auto it = m.lingering.find(fd);
+  if (it == m.lingering.end()) return;
+  const auto l = it->second;
+  m.lingering.erase(it);
+  auto& slot = m.socks[l.sock];
+  // Windows closesocket: a linger that expires resets the connection; elsewhere the orphan goes on.
+  if (l.reset_on_expiry && slot && slot->remote && slot->state != TcpState::closed) {
+    m.send_rst(*slot, now, out);
+    slot->state = TcpState::closed;
+    m.connection_done(*slot);
+  }
+}
 
 void Host::deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out) { impl_->deliver(seg, now, out); }
 void Host::advance(TimePoint now, std::vector<Segment>& out) { impl_->advance(now, out); }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -87,8 +88,9 @@ class Host {
 
   const Profile& profile() const;
   const HostConfig& config() const;
-  Knobs& knobs();
   const Knobs& knobs() const;
+  // Sets a knob (sysctl, registry value) by name; returns "" or what was wrong.
+  std::string sysctl(std::string_view name, std::string_view value);
 
   // Socket calls. Segments the call emits are appended to `out`.
   CallResult socket(Family family, bool nonblock, std::uint32_t uid);
@@ -110,8 +112,9 @@ class Host {
   // descriptor close() released.
   std::optional<CallResult> poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
                                  std::vector<Segment>& out);
-  // close() with SO_LINGER {1, N>0} gave up waiting: the orphan carries on.
-  void linger_expired(Fd fd);
+  // close() with SO_LINGER {1, N>0} gave up waiting: the orphan carries on (or is reset, where
+  // the profile says so).
+  void linger_expired(Fd fd, TimePoint now, std::vector<Segment>& out);
 
   // The network delivers a segment addressed to this host.
   void deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out);

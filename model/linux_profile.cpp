@@ -226,6 +226,22 @@ bool linux_autobind_time_wait_reusable(const Knobs& k, const TupleOccupant& o, T
   return std::chrono::floor<std::chrono::milliseconds>(now - o.entered) > delay;
 }
 
+// __inet_hash_connect: a port whose bucket bind() created is never shared; otherwise the exact
+// 4-tuple must be free or a TIME-WAIT that tcp_twsk_unique lets us recycle.
+ConnectPortVerdict linux_connect_port_usable(const Knobs& k, const ConnectPortFacts& f, TimePoint now) {
+  if (f.bind_owned) return {};
+  switch (f.occupant.kind) {
+    case TupleOccupant::Kind::none:
+      return {true, false};
+    case TupleOccupant::Kind::full_socket:
+      return {};
+    case TupleOccupant::Kind::time_wait:
+      if (linux_autobind_time_wait_reusable(k, f.occupant, now)) return {true, true};
+      return {};
+  }
+  return {};
+}
+
 // inet_csk_find_open_port (6.12): odd ports first (opposite parity to connect()), SO_REUSEADDR
 // sockets scan the lower half first, then relax under ip_autobind_reuse.
 PortChoice linux_pick_bind_port(const Knobs& k, PortRange range, bool reuseaddr, Rng& rng,
@@ -277,7 +293,8 @@ PortChoice linux_pick_bind_port(const Knobs& k, PortRange range, bool reuseaddr,
 }
 
 // __inet_hash_connect (6.12): RFC 6056 Algorithm 4 with a 2^16 perturbation table; low's parity first.
-PortChoice linux_pick_connect_port(const Knobs& k, const ConnectScanInput& in, std::uint32_t& perturb, Rng& rng,
+PortChoice linux_pick_connect_port(const Knobs& k, const ConnectScanInput& in, std::uint32_t& perturb,
+                                   std::uint32_t& /*last_port*/, Rng& rng,
                                    const std::function<bool(std::uint16_t)>& usable) {
   const PortSet& reserved = k.set_of_ports(linux_knob::ip_local_reserved_ports);
   PortChoice choice;
@@ -323,6 +340,49 @@ std::optional<Duration> linux_orphan_fin_wait_2_timeout(const Knobs& k, std::opt
   return d < floor ? floor : d;
 }
 
+HostParams linux_params(const Knobs& k) {
+  HostParams p;
+  p.ephemeral = k.range(linux_knob::ip_local_port_range);
+  p.timestamps = static_cast<int>(k.integer(linux_knob::tcp_timestamps));
+  p.v6only_default = k.integer(linux_knob::bindv6only) != 0;
+  p.privileged_below = static_cast<int>(k.integer(linux_knob::ip_unprivileged_port_start));
+  p.nonlocal_bind = k.integer(linux_knob::ip_nonlocal_bind) != 0;
+  p.syn_retries = static_cast<int>(k.integer(linux_knob::tcp_syn_retries));
+  p.max_time_wait = static_cast<std::uint64_t>(k.integer(linux_knob::tcp_max_tw_buckets));
+  p.rst_kills_time_wait = k.integer(linux_knob::tcp_rfc1337) == 0;
+  p.time_wait_syn_by_timestamp = true;  // tcp_timewait_state_process (semantics.md §2.8)
+  p.time_wait_for_local_peer = true;
+  return p;
+}
+
+// __tcp_close: {1,0} -> tcp_disconnect (RST); {1,N} -> sk_stream_wait_close for up to N s,
+// O_NONBLOCK not consulted; expiry leaves the orphan to finish normally (semantics.md §2.12).
+LingerAction linux_close_linger(const Knobs&, const Linger& l, bool, bool) {
+  if (!l.on) return {};
+  if (l.seconds == 0) return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_rst};
+  // A negative l_linger is "forever" (>= MAX_SCHEDULE_TIMEOUT/HZ in sk_setsockopt).
+  const Duration wait = l.seconds < 0 ? Duration::max() : Duration(std::chrono::seconds(l.seconds));
+  return {LingerAction::Kind::wait, wait, false, Errno::ok, &close_linger_wait};
+}
+
+bool linux_supports_option(SockOpt o) {
+  switch (o) {
+    case SockOpt::so_exclusiveaddruse:
+    case SockOpt::so_reuseport_lb:
+    case SockOpt::so_linger_sec:
+    case SockOpt::tcp_exclbind:
+      return false;  // no such option number on Linux
+    default:
+      return true;
+  }
+}
+
+Errno identity_errno(Errno e) { return e; }
+
+#define PORTLAB_LINUX_CALL_SLOT(n) .n = &linux_rule::n,
+constexpr CallRules kLinuxCalls{PORTLAB_CALL_RULE_SLOTS(PORTLAB_LINUX_CALL_SLOT)};
+#undef PORTLAB_LINUX_CALL_SLOT
+
 }  // namespace
 
 const Profile& linux_profile() {
@@ -331,14 +391,19 @@ const Profile& linux_profile() {
       .description = "Linux 6.12 source, behaviour checked on 6.18 (semantics.md §2)",
       .knobs = kLinuxKnobs,
       .rules = kLinuxRules,
+      .calls = &kLinuxCalls,
+      .params = linux_params,
       .bind_decide = linux_bind_decide,
       .listen_rechecks = true,
       .bound_connect_decide = linux_bound_connect_decide,
-      .autobind_time_wait_reusable = linux_autobind_time_wait_reusable,
+      .connect_port_usable = linux_connect_port_usable,
       .pick_bind_port = linux_pick_bind_port,
       .pick_connect_port = linux_pick_connect_port,
       .time_wait_duration = linux_time_wait_duration,
       .orphan_fin_wait_2_timeout = linux_orphan_fin_wait_2_timeout,
+      .close_linger = linux_close_linger,
+      .supports_option = linux_supports_option,
+      .map_errno = identity_errno,
   };
   return p;
 }

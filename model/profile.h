@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <functional>
 #include <optional>
 #include <span>
@@ -31,6 +32,10 @@ struct BindOwnerView {
   std::uint32_t uid = 0;
   bool listening = false;
   bool time_wait = false;  // a TIME-WAIT (or FIN-WAIT-2 substate) entry
+  bool connected = false;  // has a peer (SYN-SENT .. LAST-ACK); BSD EXACT lookups skip these
+  bool exclusiveaddruse = false;  // Windows SO_EXCLUSIVEADDRUSE
+  bool reuseport_lb = false;      // FreeBSD SO_REUSEPORT_LB
+  bool exclbind = false;          // illumos TCP_EXCLBIND
 };
 
 // Why bind() is called: an explicit port, the listen() re-check, or an ephemeral-port probe
@@ -52,9 +57,6 @@ struct TupleOccupant {
   bool loopback = false;        // TIME-WAIT bound to lo, or addresses in 127/8, ::1
 };
 
-// Answers "may this port be used?" for an ephemeral scan; `relaxed` selects the second pass.
-using PortProbe = std::function<std::optional<Decision>(std::uint16_t port)>;
-
 struct PortChoice {
   std::optional<std::uint16_t> port;
   const Rule* rule = nullptr;
@@ -67,30 +69,102 @@ struct ConnectScanInput {
   std::uint64_t port_offset = 0;    // the per-destination hash (secure_ipv4_port_ephemeral)
 };
 
+// What the host knows about a candidate port when connect() picks one.
+struct ConnectPortFacts {
+  bool bind_owned = false;                     // Linux: the bucket was used by bind()/listen() (fastreuse >= 0)
+  bool any_overlapping_owner = false;          // some socket or TIME-WAIT holds (source address, port)
+  bool unconnected_overlapping_owner = false;  // a bound or listening socket holds (source address, port)
+  TupleOccupant occupant;                      // who holds the exact 4-tuple
+};
+
+struct ConnectPortVerdict {
+  bool usable = false;
+  bool recycle_time_wait = false;  // usable because the 4-tuple's TIME-WAIT may be recycled
+};
+
+// Host-wide parameters an OS derives from its knobs; the host's mechanics read these instead of
+// any one OS's sysctl names.
+struct HostParams {
+  PortRange ephemeral{32768, 60999};
+  int timestamps = 1;  // 0 off, 1 on with per-address-pair offsets, 2 on without offsets
+  bool v6only_default = false;
+  int privileged_below = 1024;            // binding a port below this needs uid 0 (0: no such ports)
+  bool privileged_only_specific = false;  // macOS: wildcard binds to low ports need no privilege
+  bool nonlocal_bind = false;
+  int syn_retries = 6;
+  std::uint64_t max_time_wait = std::numeric_limits<std::uint64_t>::max();
+  bool rst_kills_time_wait = true;          // RFC 1337 "assassination" happens (Linux tcp_rfc1337=0)
+  bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
+  bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
+};
+
+// What close() does about SO_LINGER.
+struct LingerAction {
+  enum class Kind : std::uint8_t { graceful, abort, wait, fail } kind = Kind::graceful;
+  Duration wait{};               // Kind::wait: the longest close() blocks for the FIN's ACK (max() = forever)
+  bool reset_on_expiry = false;  // Windows: a linger that expires resets the connection
+  Errno err = Errno::ok;         // Kind::fail: close() fails and the socket stays open
+  const Rule* rule = nullptr;    // the rule behind a wait, a fail or an abort
+};
+
+// Slots for the rules that decide a call's outcome where every OS has *a* rule, though not
+// necessarily the same one. Each profile fills every slot (PORTLAB_CALL_RULE_SLOTS).
+#define PORTLAB_CALL_RULE_SLOTS(X)                                                                          \
+  X(bind_einval_short_addr) X(bind_eafnosupport) X(bind_einval_v6_multicast) X(bind_eaddrnotavail_not_local) \
+  X(bind_eacces_privileged) X(bind_einval_already_bound) X(bind_einval_v6only_mapped)                       \
+  X(bind_einval_link_local_scope) X(bind_no_port_deferred) X(listen_ok) X(listen_again) X(listen_einval_state) \
+  X(listen_autobind_exhausted) X(connect_eisconn) X(connect_ealready) X(connect_eafnosupport)               \
+  X(connect_einval_short_addr) X(connect_enetunreach) X(connect_autobind_time_wait_reused)                  \
+  X(connect_autobind_exhausted) X(connect_refused) X(connect_timeout) X(connect_reset) X(accept_ok)         \
+  X(accept_einval) X(accept_eagain) X(send_ok) X(send_epipe) X(send_eagain) X(send_pending_error)           \
+  X(recv_ok) X(recv_eof) X(recv_enotconn) X(recv_eagain) X(recv_pending_error) X(shutdown_ok)                \
+  X(shutdown_enotconn) X(close_fin) X(close_unread_data_rst) X(close_linger0_rst) X(close_linger0_no_rst)     \
+  X(close_already_closed) X(close_listener) X(close_linger_wait) X(close_no_connection) X(setsockopt_ok)     \
+  X(setsockopt_einval) X(setsockopt_enoprotoopt) X(setsockopt_enodev) X(getsockopt_ok) X(getsockname_ok)     \
+  X(socket_ok) X(ebadf) X(time_wait_enter) X(time_wait_overflow) X(time_wait_expire) X(time_wait_rearm)      \
+  X(time_wait_rst_kill) X(time_wait_syn_accepted) X(fin_wait_2_orphan) X(fin_wait_2_linger2_rst)            \
+  X(orphan_data_rst)
+
+struct CallRules {
+#define PORTLAB_CALL_RULE_FIELD(n) const Rule* n = nullptr;
+  PORTLAB_CALL_RULE_SLOTS(PORTLAB_CALL_RULE_FIELD)
+#undef PORTLAB_CALL_RULE_FIELD
+};
+
 struct Profile {
   std::string_view name;         // "linux"
   std::string_view description;  // "Linux 6.12-6.18 (semantics.md §2)"
   std::span<const KnobSpec> knobs;
-  std::span<const Rule* const> rules;
+  std::span<const Rule* const> rules;  // every rule of this OS, for the catalogue
+  const CallRules* calls = nullptr;
 
+  HostParams (*params)(const Knobs& knobs) = nullptr;
   // Does N (the socket binding) conflict with the port's current owners?
   Decision (*bind_decide)(const Knobs& knobs, const BindOwnerView& n, std::span<const BindOwnerView> owners,
-                          BindMode mode);
+                          BindMode mode) = nullptr;
   // Is listen() a new conflict check (Linux inet_csk_listen_start)? Reruns bind_decide with n.listening.
-  bool listen_rechecks;
+  bool listen_rechecks = false;
   // connect() on a socket that owns its port, given the exact 4-tuple's occupant.
-  Decision (*bound_connect_decide)(const Knobs& knobs, const TupleOccupant& occupant);
-  // connect() autobind: may this TIME-WAIT entry be recycled for the new connection?
-  bool (*autobind_time_wait_reusable)(const Knobs& knobs, const TupleOccupant& occupant, TimePoint now);
+  Decision (*bound_connect_decide)(const Knobs& knobs, const TupleOccupant& occupant) = nullptr;
+  // connect() autobind: may this port be used for this destination (and by recycling a TIME-WAIT)?
+  ConnectPortVerdict (*connect_port_usable)(const Knobs& knobs, const ConnectPortFacts& facts, TimePoint now) = nullptr;
   // bind(addr, 0) / listen() autobind: scan order and exhaustion result.
   PortChoice (*pick_bind_port)(const Knobs& knobs, PortRange range, bool reuseaddr, Rng& rng,
-                               const std::function<bool(std::uint16_t, bool relaxed)>& usable);
-  // connect() autobind: scan order, perturbation table, exhaustion result.
-  PortChoice (*pick_connect_port)(const Knobs& knobs, const ConnectScanInput& in, std::uint32_t& perturb, Rng& rng,
-                                  const std::function<bool(std::uint16_t)>& usable);
-  Duration (*time_wait_duration)(const Knobs& knobs);
+                               const std::function<bool(std::uint16_t, bool relaxed)>& usable) = nullptr;
+  // connect() autobind: scan order and exhaustion result. `perturb` is the per-destination slot of
+  // Linux's perturbation table; `last_port` is host-wide state for sequential searches (BSD).
+  PortChoice (*pick_connect_port)(const Knobs& knobs, const ConnectScanInput& in, std::uint32_t& perturb,
+                                  std::uint32_t& last_port, Rng& rng,
+                                  const std::function<bool(std::uint16_t)>& usable) = nullptr;
+  Duration (*time_wait_duration)(const Knobs& knobs) = nullptr;
   // Lifetime of an orphaned FIN-WAIT-2; nullopt means "send RST instead" (Linux TCP_LINGER2 < 0).
-  std::optional<Duration> (*orphan_fin_wait_2_timeout)(const Knobs& knobs, std::optional<std::int64_t> linger2);
+  std::optional<Duration> (*orphan_fin_wait_2_timeout)(const Knobs& knobs, std::optional<std::int64_t> linger2) = nullptr;
+  // close() under SO_LINGER; `in_seconds` is true when set with macOS SO_LINGER_SEC.
+  LingerAction (*close_linger)(const Knobs& knobs, const Linger& linger, bool in_seconds, bool nonblock) = nullptr;
+  // Does this OS have the option at all? (No: ENOPROTOOPT.)
+  bool (*supports_option)(SockOpt opt) = nullptr;
+  // The errno the application sees (Windows spells some WSAE*).
+  Errno (*map_errno)(Errno e) = nullptr;
 };
 
 namespace generic_rule {

@@ -56,7 +56,7 @@ CallOutcome HostHandle::getsockname(model::Fd fd) {
 }
 
 std::string HostHandle::sysctl(const std::string& name, const std::string& value) {
-  return world_->host(index_).knobs().set(name, value);
+  return world_->host(index_).sysctl(name, value);
 }
 
 }  // namespace portlab::sim

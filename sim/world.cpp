@@ -130,7 +130,8 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
     auto next = next_event_time();
     if (has_deadline && (!next || *next > deadline)) {
       advance_to(deadline);
-      hosts_[h].linger_expired(fd);
+      hosts_[h].linger_expired(fd, now_, out);
+      route(h, out);
       o.result = first;
       o.result.pending = model::Pending::none;
       o.waited = now_ - start;
@@ -143,7 +144,8 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
   o.result = first;
   o.result.pending = model::Pending::none;
   o.waited = now_ - start;
-  if (linger) hosts_[h].linger_expired(fd);
+  if (linger) hosts_[h].linger_expired(fd, now_, out);
+      route(h, out);
   return o;
 }
 
