@@ -148,6 +148,7 @@ struct TimeWaitEntry {
   std::string device;
   bool reuseaddr = false;
   bool reuseport = false;
+  std::uint32_t uid = 0;    // the closed socket's owner (BSD keeps the credential on the PCB)
   bool fin_wait_2 = false;  // Linux substate for orphaned FIN-WAIT-2
   TimePoint entered{};
   TimePoint deadline{};
@@ -300,6 +301,7 @@ struct Host::Impl {
     v.device = t.device;
     v.reuseaddr = t.reuseaddr;
     v.reuseport = t.reuseport;
+    v.uid = t.uid;
     v.time_wait = true;
     v.connected = true;
     return v;
@@ -456,7 +458,13 @@ struct Host::Impl {
     const FourTuple wt = wire_tuple(s);
     const std::string where = FourTuple{{s.laddr, s.lport}, *s.remote}.to_string();
     if (tw_count >= params.max_time_wait) {
-      event(now, where + " closes without TIME-WAIT (tcp_max_tw_buckets)", R().time_wait_overflow);
+      event(now, where + " closes without TIME-WAIT (" + std::string(R().time_wait_overflow->id) + ")",
+            R().time_wait_overflow);
+      connection_done(s);
+      return;
+    }
+    if (!params.time_wait_for_local_peer && !fin_wait_2 && is_local(wt.remote.addr)) {
+      event(now, where + " closes without TIME-WAIT: the peer is on this host", R().time_wait_overflow);
       connection_done(s);
       return;
     }
@@ -467,6 +475,7 @@ struct Host::Impl {
     tw.device = s.device;
     tw.reuseaddr = s.reuseaddr;
     tw.reuseport = s.reuseport;
+    tw.uid = s.uid;
     tw.fin_wait_2 = fin_wait_2;
     tw.entered = now;
     tw.deadline = now + timeout;
@@ -672,6 +681,13 @@ struct Host::Impl {
       if (!seg.flags.fin || end_seq != tw.rcv_nxt + 1) {  // data after close: reset
         tw_rst();
         event(now, where + " reset: data after close", R().orphan_data_rst);
+        return kill_time_wait(id);
+      }
+      if (!params.time_wait_for_local_peer && is_local(wire(tw.tuple.remote.addr))) {
+        // FreeBSD nolocaltimewait: the final ACK goes out, then the connection is simply closed.
+        tw.rcv_nxt = end_seq;
+        tw_ack();
+        event(now, where + " closes without TIME-WAIT: the peer is on this host", R().time_wait_overflow);
         return kill_time_wait(id);
       }
       tw.fin_wait_2 = false;
@@ -1110,9 +1126,9 @@ struct Host::Impl {
           ->bind_decide(knobs, n, owners_except(port, self), relaxed ? BindMode::ephemeral_relaxed : BindMode::ephemeral_strict)
           .ok();
     };
-    PortChoice c = profile->pick_bind_port(knobs, effective_range(s), s.reuseaddr, rng, usable);
+    PortChoice c = profile->pick_bind_port(knobs, effective_range(s), s.reuseaddr, last_port, rng, usable);
     if (!c.port) {
-      CallResult r = fail(Errno::eaddrinuse, *c.rule);
+      CallResult r = fail(c.err, *c.rule);
       r.probes = c.probes;
       return r;
     }
@@ -1301,7 +1317,7 @@ struct Host::Impl {
     };
     PortChoice c = profile->pick_connect_port(knobs, in, perturb_slot(in.port_offset), last_port, rng, usable);
     if (!c.port) {
-      CallResult r = fail(Errno::eaddrnotavail, *c.rule);
+      CallResult r = fail(c.err, *c.rule);
       r.probes = c.probes;
       return r;
     }

@@ -244,7 +244,7 @@ ConnectPortVerdict linux_connect_port_usable(const Knobs& k, const ConnectPortFa
 
 // inet_csk_find_open_port (6.12): odd ports first (opposite parity to connect()), SO_REUSEADDR
 // sockets scan the lower half first, then relax under ip_autobind_reuse.
-PortChoice linux_pick_bind_port(const Knobs& k, PortRange range, bool reuseaddr, Rng& rng,
+PortChoice linux_pick_bind_port(const Knobs& k, PortRange range, bool reuseaddr, std::uint32_t& /*last_port*/, Rng& rng,
                                 const std::function<bool(std::uint16_t, bool)>& usable) {
   const PortSet& reserved = k.set_of_ports(linux_knob::ip_local_reserved_ports);
   PortChoice choice;
@@ -289,6 +289,7 @@ PortChoice linux_pick_bind_port(const Knobs& k, PortRange range, bool reuseaddr,
     }
   }
   choice.rule = &bind_port0_exhausted;
+  choice.err = Errno::eaddrinuse;  // inet_csk_get_port returns -EADDRINUSE
   return choice;
 }
 
@@ -325,6 +326,7 @@ PortChoice linux_pick_connect_port(const Knobs& k, const ConnectScanInput& in, s
     if (!((offset & 1u) && remaining > 1)) break;
   }
   choice.rule = &connect_autobind_exhausted;
+  choice.err = Errno::eaddrnotavail;
   return choice;
 }
 

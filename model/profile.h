@@ -59,6 +59,7 @@ struct TupleOccupant {
 
 struct PortChoice {
   std::optional<std::uint16_t> port;
+  Errno err = Errno::ok;  // when no port was found: the OS's exhaustion errno
   const Rule* rule = nullptr;
   std::uint32_t probes = 0;  // ports examined: the search cost
 };
@@ -149,7 +150,7 @@ struct Profile {
   // connect() autobind: may this port be used for this destination (and by recycling a TIME-WAIT)?
   ConnectPortVerdict (*connect_port_usable)(const Knobs& knobs, const ConnectPortFacts& facts, TimePoint now) = nullptr;
   // bind(addr, 0) / listen() autobind: scan order and exhaustion result.
-  PortChoice (*pick_bind_port)(const Knobs& knobs, PortRange range, bool reuseaddr, Rng& rng,
+  PortChoice (*pick_bind_port)(const Knobs& knobs, PortRange range, bool reuseaddr, std::uint32_t& last_port, Rng& rng,
                                const std::function<bool(std::uint16_t, bool relaxed)>& usable) = nullptr;
   // connect() autobind: scan order and exhaustion result. `perturb` is the per-destination slot of
   // Linux's perturbation table; `last_port` is host-wide state for sequential searches (BSD).

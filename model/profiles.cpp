@@ -2,12 +2,17 @@
 
 #include <array>
 
+#include "model/freebsd_profile.h"
 #include "model/linux_profile.h"
+#include "model/illumos_profile.h"
+#include "model/macos_profile.h"
+#include "model/windows_profile.h"
 
 namespace portlab::model {
 
 std::span<const Profile* const> all_profiles() {
-  static const std::array<const Profile*, 1> kAll{&linux_profile()};
+  static const std::array<const Profile*, 6> kAll{&linux_profile(),   &freebsd_profile(), &illumos_profile(),
+                                                  &macos_profile(),   &windows_profile(), &windows_xp_profile()};
   return kAll;
 }
 
