@@ -1273,6 +1273,7 @@ struct Host::Impl {
     const auto& tw = *tws[it->second.id];
     occ.kind = TupleOccupant::Kind::time_wait;
     occ.ts_recent_seen = tw.ts_recent_stamp.has_value();
+    if (tw.ts_recent_stamp) occ.ts_recent_stamp = *tw.ts_recent_stamp;
     occ.fin_wait_2_substate = tw.fin_wait_2;
     occ.entered = tw.entered;
     occ.loopback = tw.device == "lo" || t.local.addr.is_loopback() || t.remote.addr.is_loopback();

@@ -89,6 +89,12 @@ const Rule fin_wait_2_orphan{"linux.fin-wait-2.orphan", "linux", "an orphaned FI
 const Rule fin_wait_2_linger2_rst{"linux.fin-wait-2.linger2-rst", "linux", "TCP_LINGER2 < 0: an orphan reaching FIN-WAIT-2 is reset at once", "CLOSED", "tcp_close linger2 < 0 (semantics.md §2.11)", C::code};
 const Rule orphan_data_rst{"linux.orphan.data-rst", "linux", "new data arriving at a closed (orphaned) socket is answered with RST", "CLOSED", "tcp_rcv_state_process RCV_SHUTDOWN abort-on-data", C::code};
 const Rule listener_no_match_rst{"linux.segment.no-socket-rst", "linux", "a segment for which no socket exists is answered with RST", "RST", "tcp_v4_send_reset (RFC 9293 3.10.7.1)", C::code};
+const Rule v613_time_wait_reused{"linux-6.13.connect.autobind.time-wait-reused", "linux-6.13", "before 6.14: tcp_tw_reuse may recycle a TIME-WAIT once the clock is in a later second than the last peer timestamp (0-1 s); tcp_tw_reuse_delay does not exist", "0", "tcp_twsk_unique before commits 19ce8cd30465/ca6a6f93867a (semantics.md §2.7)", C::doc};
+const Rule v44_port0_ok{"linux-4.4.bind.port0.ok", "linux-4.4", "before 4.6: bind(addr, 0) starts at a random port and walks the whole range one by one (no odd-port preference, no SO_REUSEADDR half split)", "0", "inet_csk_get_port before commit ea8add2b1903 (semantics.md §2.10 history)", C::doc};
+const Rule v44_port0_exhausted{"linux-4.4.bind.port0.exhausted", "linux-4.4", "before 4.6: no free port", "EADDRINUSE", "inet_csk_get_port (semantics.md §2.10)", C::doc};
+const Rule v44_connect_ok{"linux-4.4.connect.autobind.ok", "linux-4.4", "4.2-5.11: connect() walks the range one by one from an even offset = per-destination hash + a global hint (RFC 6056 Algorithm 3); the hint moves on by the ports tried", "0", "__inet_hash_connect after commit 07f4c90062f8, before 190cc82489f4 (semantics.md §2.10 history)", C::doc};
+const Rule v44_connect_exhausted{"linux-4.4.connect.autobind.exhausted", "linux-4.4", "no usable port for this destination", "EADDRNOTAVAIL", "__inet_hash_connect (semantics.md §2.10)", C::doc};
+const Rule v44_time_wait_reused{"linux-4.4.connect.autobind.time-wait-reused", "linux-4.4", "tcp_tw_reuse=1 (boolean, default 0 before 4.18/4.19) recycles a TIME-WAIT once the clock is in a later second than the last peer timestamp", "0", "tcp_twsk_unique (semantics.md §2.7 history)", C::doc};
 // clang-format on
 }  // namespace linux_rule
 
@@ -385,6 +391,118 @@ Errno identity_errno(Errno e) { return e; }
 constexpr CallRules kLinuxCalls{PORTLAB_CALL_RULE_SLOTS(PORTLAB_LINUX_CALL_SLOT)};
 #undef PORTLAB_LINUX_CALL_SLOT
 
+// ---- version variants ---------------------------------------------------------------------
+
+// Before 6.14 the tcp_tw_reuse threshold was "a later second than tw_ts_recent_stamp".
+bool pre614_time_wait_reusable(const Knobs& k, const TupleOccupant& o, TimePoint now) {
+  std::int64_t reuse = k.integer(linux_knob::tcp_tw_reuse);
+  if (o.fin_wait_2_substate) reuse = 0;
+  if (reuse == 2 && !o.loopback) reuse = 0;
+  if (!o.ts_recent_seen || reuse == 0) return false;
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  return floor<seconds>(now.time_since_epoch()) > floor<seconds>(o.ts_recent_stamp.time_since_epoch());
+}
+
+ConnectPortVerdict pre614_connect_port_usable(const Knobs& k, const ConnectPortFacts& f, TimePoint now) {
+  if (f.bind_owned) return {};
+  switch (f.occupant.kind) {
+    case TupleOccupant::Kind::none:
+      return {true, false};
+    case TupleOccupant::Kind::full_socket:
+      return {};
+    case TupleOccupant::Kind::time_wait:
+      if (pre614_time_wait_reusable(k, f.occupant, now)) return {true, true};
+      return {};
+  }
+  return {};
+}
+
+// inet_csk_get_port before 4.6: random start, step 1 over the whole range; the first port
+// with no bucket, or whose owners do not conflict (relax=false), wins.
+PortChoice v44_pick_bind_port(const Knobs& k, PortRange range, bool, std::uint32_t&, Rng& rng,
+                              const std::function<bool(std::uint16_t, bool)>& usable) {
+  const PortSet& reserved = k.set_of_ports(linux_knob::ip_local_reserved_ports);
+  PortChoice c;
+  const std::uint32_t low = range.low;
+  const std::uint32_t remaining = std::uint32_t{range.high} - low + 1;
+  std::uint32_t rover = rng.below(remaining) + low;
+  for (std::uint32_t i = 0; i < remaining; ++i) {
+    if (!reserved.contains(static_cast<std::uint16_t>(rover))) {
+      ++c.probes;
+      if (usable(static_cast<std::uint16_t>(rover), false)) {
+        c.port = static_cast<std::uint16_t>(rover);
+        c.rule = &v44_port0_ok;
+        return c;
+      }
+    }
+    if (++rover > range.high) rover = low;
+  }
+  c.rule = &v44_port0_exhausted;
+  c.err = Errno::eaddrinuse;
+  return c;
+}
+
+// __inet_hash_connect, 4.2-5.11: offset = (hint + port_offset) & ~1, then step 1; the global
+// hint (kept in `last_port`) moves on by (i + 2) & ~1 after a success.
+PortChoice v44_pick_connect_port(const Knobs& k, const ConnectScanInput& in, std::uint32_t&, std::uint32_t& hint, Rng&,
+                                 const std::function<bool(std::uint16_t)>& usable) {
+  const PortSet& reserved = k.set_of_ports(linux_knob::ip_local_reserved_ports);
+  PortChoice c;
+  const std::uint32_t low = in.range.low;
+  const std::uint32_t remaining = std::uint32_t{in.range.high} - low + 1;
+  const std::uint32_t offset = static_cast<std::uint32_t>(hint + in.port_offset) & ~1u;
+  for (std::uint32_t i = 0; i < remaining; ++i) {
+    const std::uint32_t port = low + (i + offset) % remaining;
+    if (reserved.contains(static_cast<std::uint16_t>(port))) continue;
+    ++c.probes;
+    if (usable(static_cast<std::uint16_t>(port))) {
+      hint += (i + 2) & ~1u;
+      c.port = static_cast<std::uint16_t>(port);
+      c.rule = &v44_connect_ok;
+      return c;
+    }
+  }
+  c.rule = &v44_connect_exhausted;
+  c.err = Errno::eaddrnotavail;
+  return c;
+}
+
+bool v44_supports_option(SockOpt o) {
+  if (o == SockOpt::ip_local_port_range) return false;  // added in 6.3
+  return linux_supports_option(o);
+}
+
+constexpr CallRules v613_calls() {
+  CallRules c = kLinuxCalls;
+  c.connect_autobind_time_wait_reused = &v613_time_wait_reused;
+  return c;
+}
+constexpr CallRules kLinux613Calls = v613_calls();
+
+constexpr CallRules v44_calls() {
+  CallRules c = kLinuxCalls;
+  c.connect_autobind_time_wait_reused = &v44_time_wait_reused;
+  c.connect_autobind_exhausted = &v44_connect_exhausted;
+  return c;
+}
+constexpr CallRules kLinux44Calls = v44_calls();
+
+// 4.4: tcp_tw_reuse was a boolean defaulting to 0; the rest of the table is as in 6.x (knobs
+// that did not exist yet, such as ip_autobind_reuse, keep their 6.x meaning but are never read).
+constexpr std::array<KnobSpec, 13> linux44_knobs() {
+  auto k = kLinuxKnobs;
+  k[linux_knob::tcp_tw_reuse] = {"net.ipv4.tcp_tw_reuse", KnobKind::integer, 0, 1, "0",
+                                 "recycle TIME-WAIT for autobind connect() (boolean before 4.18/4.19)",
+                                 "tcp_twsk_unique (semantics.md §2.7 history)"};
+  return k;
+}
+constexpr std::array<KnobSpec, 13> kLinux44Knobs = linux44_knobs();
+
+constexpr std::array kLinux613Rules{&v613_time_wait_reused};
+constexpr std::array kLinux44Rules{&v44_port0_ok, &v44_port0_exhausted, &v44_connect_ok, &v44_connect_exhausted,
+                                   &v44_time_wait_reused};
+
 }  // namespace
 
 const Profile& linux_profile() {
@@ -407,6 +525,40 @@ const Profile& linux_profile() {
       .supports_option = linux_supports_option,
       .map_errno = identity_errno,
   };
+  return p;
+}
+
+}  // namespace portlab::model
+
+namespace portlab::model {
+
+const Profile& linux_613_profile() {
+  static const Profile p = [] {
+    Profile v = linux_profile();
+    v.name = "linux-6.13";
+    v.description = "Linux 5.18-6.13: as linux, but tcp_tw_reuse recycles after a later second, not tcp_tw_reuse_delay (semantics.md §2.7)";
+    v.rules = kLinux613Rules;
+    v.calls = &kLinux613Calls;
+    v.connect_port_usable = pre614_connect_port_usable;
+    return v;
+  }();
+  return p;
+}
+
+const Profile& linux_44_profile() {
+  static const Profile p = [] {
+    Profile v = linux_profile();
+    v.name = "linux-4.4";
+    v.description = "Linux 4.4: bind(0) without odd-port preference or half split, connect() by RFC 6056 Algorithm 3, boolean tcp_tw_reuse off by default (semantics.md §2.10, §2.13)";
+    v.knobs = kLinux44Knobs;
+    v.rules = kLinux44Rules;
+    v.calls = &kLinux44Calls;
+    v.connect_port_usable = pre614_connect_port_usable;
+    v.pick_bind_port = v44_pick_bind_port;
+    v.pick_connect_port = v44_pick_connect_port;
+    v.supports_option = v44_supports_option;
+    return v;
+  }();
   return p;
 }
 

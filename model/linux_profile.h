@@ -8,6 +8,10 @@
 namespace portlab::model {
 
 const Profile& linux_profile();
+// Version variants: only what changed differs (semantics.md §2.13). Their catalogues list only
+// the rules that are theirs; everything else is the linux profile's.
+const Profile& linux_613_profile();  // before 6.14: tcp_tw_reuse threshold in seconds
+const Profile& linux_44_profile();   // 4.4: pre-4.6 bind(0), RFC 6056 Alg. 3 connect(), tcp_tw_reuse=0
 
 // Indices into the Linux knob table (Knobs::integer(i) etc.).
 namespace linux_knob {

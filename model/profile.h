@@ -54,6 +54,7 @@ struct TupleOccupant {
   bool ts_recent_seen = false;  // TIME-WAIT: a peer timestamp was recorded (tw_ts_recent_stamp != 0)
   bool fin_wait_2_substate = false;
   TimePoint entered{};          // TIME-WAIT: when it was created
+  TimePoint ts_recent_stamp{};  // TIME-WAIT: when the last peer timestamp was recorded (if seen)
   bool loopback = false;        // TIME-WAIT bound to lo, or addresses in 127/8, ::1
 };
 

@@ -11,8 +11,9 @@
 namespace portlab::model {
 
 std::span<const Profile* const> all_profiles() {
-  static const std::array<const Profile*, 6> kAll{&linux_profile(),   &freebsd_profile(), &illumos_profile(),
-                                                  &macos_profile(),   &windows_profile(), &windows_xp_profile()};
+  static const std::array<const Profile*, 8> kAll{&linux_profile(),   &linux_613_profile(), &linux_44_profile(),
+                                                  &freebsd_profile(), &illumos_profile(),   &macos_profile(),
+                                                  &windows_profile(), &windows_xp_profile()};
   return kAll;
 }
 
