@@ -5,7 +5,7 @@
 
 namespace portlab::model {
 namespace {
-constexpr std::array<std::pair<Errno, std::string_view>, 25> kNames{{
+constexpr std::array<std::pair<Errno, std::string_view>, 26> kNames{{
     {Errno::ok, "0"},
     {Errno::eaddrinuse, "EADDRINUSE"},
     {Errno::eaddrnotavail, "EADDRNOTAVAIL"},
@@ -31,6 +31,7 @@ constexpr std::array<std::pair<Errno, std::string_view>, 25> kNames{{
     {Errno::wsaeacces, "WSAEACCES"},
     {Errno::wsaewouldblock, "WSAEWOULDBLOCK"},
     {Errno::wsaenobufs, "WSAENOBUFS"},
+    {Errno::unmodelled, "UNMODELLED"},
 }};
 }  // namespace
 

@@ -35,6 +35,9 @@ enum class Errno : std::uint8_t {
   wsaeacces,
   wsaewouldblock,
   wsaenobufs,
+  // Not an OS errno: the model does not cover this situation and refuses to guess (rule
+  // model.unmodelled). Printed as UNMODELLED.
+  unmodelled,
 };
 
 // Conventional spelling, e.g. "EADDRINUSE", "WSAEACCES"; "0" for ok.

@@ -1207,6 +1207,10 @@ struct Host::Impl {
     if (dst_wire.is_multicast() || (dst_wire.family() == Family::inet && dst_wire.v4_host_order() == 0xffffffffu))
       return fail(Errno::enetunreach, *R().connect_enetunreach);
     if (!routable(dst_wire)) return fail(Errno::enetunreach, *R().connect_enetunreach);
+    // Routing by bound device is not modelled: a socket bound to a device that is not the one
+    // the destination is reached through gets an explicit "unmodelled", not a guess.
+    if (!s.device.empty() && (s.device == "lo") != is_local(dst_wire))
+      return fail(Errno::unmodelled, generic_rule::unmodelled);
     auto src = source_for(s, dst_wire);
     if (!src) return fail(Errno::eaddrnotavail, *R().connect_autobind_exhausted);
     const Endpoint dst{dst_wire, dst0.port};
