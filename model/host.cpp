@@ -192,6 +192,8 @@ struct Host::Impl {
   std::vector<std::uint32_t> free_tws;
   std::size_t tw_count = 0;
   std::map<Fd, SockId> fds;
+  std::set<Fd> free_fds;  // released descriptors below next_fd
+  Fd next_fd = 3;
   std::unordered_map<std::uint16_t, PortBucket> bind_table;
   std::unordered_map<FourTuple, OwnerRef, FourTupleHash> ehash;  // wire-form tuples
   std::set<TimerKey> timers;
@@ -244,14 +246,21 @@ struct Host::Impl {
   }
 
   Fd new_fd(SockId id) {
-    Fd fd = 3;  // the lowest free descriptor, as POSIX requires; 0-2 are stdio
-    for (const auto& [f, _] : fds) {
-      if (f != fd) break;
-      ++fd;
+    // The lowest free descriptor, as POSIX requires (0-2 are stdio): reuse a released one if any.
+    Fd fd;
+    if (!free_fds.empty()) {
+      fd = *free_fds.begin();
+      free_fds.erase(free_fds.begin());
+    } else {
+      fd = next_fd++;
     }
     fds.emplace(fd, id);
     socks[id]->fd = fd;
     return fd;
+  }
+
+  void release_fd(Fd fd) {
+    if (fds.erase(fd)) free_fds.insert(fd);
   }
 
   bool is_local(const IpAddress& a0) const {
@@ -448,7 +457,7 @@ struct Host::Impl {
     for (SockId child : s.accept_queue) {
       if (socks[child]) destroy(*socks[child]);
     }
-    if (s.fd) fds.erase(*s.fd);
+    if (s.fd) release_fd(*s.fd);
     socks[id].reset();
     free_socks.push_back(id);
   }
@@ -1477,7 +1486,7 @@ struct Host::Impl {
     // Windows: a non-blocking close that would have to linger fails and leaves the socket open.
     if (linger.kind == LingerAction::Kind::fail && is_synchronized(s.state) && s.state != TcpState::time_wait)
       return fail(linger.err, *linger.rule);
-    fds.erase(fd);
+    release_fd(fd);
     s.fd.reset();
     if (s.state == TcpState::listen) {
       stop_listening(s, now, out);
