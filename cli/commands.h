@@ -4,10 +4,12 @@
 
 #include <cstdint>
 #include <ostream>
+#include <span>
 #include <string>
 #include <vector>
 #include <optional>
 
+#include "model/profile.h"
 #include "model/time.h"
 
 namespace portlab::cli {
@@ -21,13 +23,20 @@ struct CheckArgs {
   std::vector<std::string> files;
   bool json = false;
   std::uint64_t seed = 1;
-  std::string os = "linux";
+  // "linux", "linux,freebsd,windows" or "all" (every registered profile); "" = each script's
+  // `os` directive, else linux. More than one OS: the script runs once per OS and the report is
+  // a side-by-side table (text) or {"runs": [...]} (JSON).
+  std::string os;
+  bool color = false;  // ANSI colours in the side-by-side table (main: stdout is a terminal)
   std::string step_time = "1ms";
+  std::string max_virtual_time = "10080m";  // 7 days: sim::CheckOptions::max_virtual_time
 };
 
 struct RulesArgs {
-  std::string os = "linux";
+  std::string os = "all";  // a profile name or "all"
   std::string format = "text";
+  bool list_os = false;     // print the registered profile names, one per line
+  std::string write_docs;   // a directory: write DIR/<os>.md (the markdown catalogue) per profile
 };
 
 // `portlab conform`: each script on the model and on this machine's kernel (cli/conform.cpp).
@@ -46,5 +55,12 @@ std::optional<model::Duration> parse_duration(const std::string& text);
 
 int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& err);
 int run_rules_command(const RulesArgs& args, std::ostream& out, std::ostream& err);
+
+// The same, over an explicit list of profiles instead of model::all_profiles() (tests use a
+// registry with test-only profiles). The registry must not be empty.
+int run_check_command(const CheckArgs& args, std::span<const model::Profile* const> registry, std::ostream& out,
+                      std::ostream& err);
+int run_rules_command(const RulesArgs& args, std::span<const model::Profile* const> registry, std::ostream& out,
+                      std::ostream& err);
 
 }  // namespace portlab::cli

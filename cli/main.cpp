@@ -1,7 +1,10 @@
 // The portlab command-line tool.
 #include <CLI/CLI.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -20,13 +23,34 @@ int main(int argc, char** argv) {
   check_cmd->add_option("files", check.files, "Scenario scripts (.pls)")->required();
   check_cmd->add_flag("--json", check.json, "Print one JSON document instead of text");
   check_cmd->add_option("--seed", check.seed, "Seed for every random choice (default 1)");
-  check_cmd->add_option("--os", check.os, "Profile to run under (default linux)");
+  check_cmd->add_option("--step-time", check.step_time,
+                        "Virtual time that passes before each call (default 1ms; 0s makes calls simultaneous)");
+  check_cmd->add_option("--os", check.os,
+                        "OS profiles to run under: NAME[,NAME...] or all (default: the script's `os` line, else "
+                        "linux); with several, one run per OS and a side-by-side table");
+  check_cmd->add_option("--max-virtual-time", check.max_virtual_time,
+                        "Virtual time a run may cover, waits included (default 10080m = 7 days; at most 100 years)");
 
   portlab::cli::RulesArgs rules;
   auto* rules_cmd = app.add_subcommand("rules", "List the rules the model decides by, with their sources");
-  rules_cmd->add_option("--os", rules.os, "Profile (default linux)");
+  rules_cmd->add_option("--os", rules.os, "A profile, or all (default all)");
   rules_cmd->add_option("--format", rules.format, "text, markdown or json")
       ->check(CLI::IsMember({"text", "markdown", "json"}));
+  rules_cmd->add_flag("--list-os", rules.list_os, "Print the registered profile names, one per line");
+  rules_cmd->add_option("--write-docs", rules.write_docs,
+                        "Write the markdown catalogue of each profile to DIR/<os>.md (as in docs/rules/)");
+
+  portlab::cli::ConformArgs conform;
+  auto* conform_cmd = app.add_subcommand(
+      "conform", "Run scenario scripts on the model and on this machine's Linux kernel (private network namespaces, "
+                 "needs root) and print the steps where they differ");
+  conform_cmd->add_option("files", conform.files, "Scenario scripts (.pls)")->required();
+  conform_cmd->add_option("--seed", conform.seed, "Seed for the model's random choices (default 1)");
+  conform_cmd->add_option("--max-wait", conform.max_wait_seconds,
+                          "Refuse `wait` steps longer than this many seconds (default 5)");
+  conform_cmd->add_flag("--allow-slow", conform.allow_slow, "Run `wait` steps of any length (they sleep for real)");
+  conform_cmd->add_option("--block-timeout", conform.block_timeout_seconds,
+                          "Seconds after which a blocking call counts as blocked forever (default 3)");
 
   try {
     app.parse(argc, argv);
@@ -34,7 +58,12 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : 2;  // usage errors are bad input
   }
-  if (*check_cmd) return portlab::cli::run_check_command(check, std::cout, std::cerr);
+  if (*check_cmd) {
+    // Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org).
+    check.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
+    return portlab::cli::run_check_command(check, std::cout, std::cerr);
+  }
+  if (*conform_cmd) return portlab::cli::run_conform_command(conform, std::cout, std::cerr);
   if (*rules_cmd) return portlab::cli::run_rules_command(rules, std::cout, std::cerr);
   return 2;
 }

@@ -191,6 +191,7 @@ const Profile& freebsd_profile() {
   static const Profile p{
       .name = "freebsd",
       .description = "FreeBSD 14.x (main before the in_pcbbind_avail rewrite), semantics.md §3",
+      .variant_of = "",
       .knobs = kKnobs,
       .rules = kRules,
       .calls = &kCalls,

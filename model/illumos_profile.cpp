@@ -182,6 +182,7 @@ const Profile& illumos_profile() {
   static const Profile p{
       .name = "illumos",
       .description = "illumos tcp_bind.c, 2013-era snapshot without SO_REUSEPORT (semantics.md §6)",
+      .variant_of = "",
       .knobs = kKnobs,
       .rules = kRules,
       .calls = &kCalls,

@@ -509,6 +509,7 @@ const Profile& linux_profile() {
   static const Profile p{
       .name = "linux",
       .description = "Linux 6.12 source, behaviour checked on 6.18 (semantics.md §2)",
+      .variant_of = "",
       .knobs = kLinuxKnobs,
       .rules = kLinuxRules,
       .calls = &kLinuxCalls,
@@ -536,6 +537,7 @@ const Profile& linux_613_profile() {
   static const Profile p = [] {
     Profile v = linux_profile();
     v.name = "linux-6.13";
+    v.variant_of = "linux";
     v.description = "Linux 5.18-6.13: as linux, but tcp_tw_reuse recycles after a later second, not tcp_tw_reuse_delay (semantics.md §2.7)";
     v.rules = kLinux613Rules;
     v.calls = &kLinux613Calls;
@@ -549,6 +551,7 @@ const Profile& linux_44_profile() {
   static const Profile p = [] {
     Profile v = linux_profile();
     v.name = "linux-4.4";
+    v.variant_of = "linux";
     v.description = "Linux 4.4: bind(0) without odd-port preference or half split, connect() by RFC 6056 Algorithm 3, boolean tcp_tw_reuse off by default (semantics.md §2.10, §2.13)";
     v.knobs = kLinux44Knobs;
     v.rules = kLinux44Rules;

@@ -182,6 +182,7 @@ const Profile& macos_profile() {
   static const Profile p{
       .name = "macos",
       .description = "macOS 15-era XNU (xnu-11417.101.15), semantics.md §4; Skywalk netns reservations not modelled",
+      .variant_of = "",
       .knobs = kKnobs,
       .rules = kRules,
       .calls = &kCalls,

@@ -136,6 +136,7 @@ struct CallRules {
 struct Profile {
   std::string_view name;         // "linux"
   std::string_view description;  // "Linux 6.12-6.18 (semantics.md §2)"
+  std::string_view variant_of;   // "" for an OS profile; the base OS for a version variant ("linux")
   std::span<const KnobSpec> knobs;
   std::span<const Rule* const> rules;  // every rule of this OS, for the catalogue
   const CallRules* calls = nullptr;

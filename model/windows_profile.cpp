@@ -270,11 +270,13 @@ constexpr std::array<const Rule*, 24> kXpRules{
     &windows_rule::close_linger_wait, &close_linger_wouldblock, &windows_rule::fin_wait_2_orphan,
     &bind_success, &bind_check_same_user, &bind_check_other_user, &bind_denied};
 
-Profile make(std::string_view name, std::string_view description, std::span<const Rule* const> rules,
+Profile make(std::string_view name, std::string_view description, std::string_view variant_of,
+             std::span<const Rule* const> rules,
              Decision (*decide)(const Knobs&, const BindOwnerView&, std::span<const BindOwnerView>, BindMode)) {
   return Profile{
       .name = name,
       .description = description,
+      .variant_of = variant_of,
       .knobs = kKnobs,
       .rules = rules,
       .calls = &kCalls,
@@ -296,12 +298,12 @@ Profile make(std::string_view name, std::string_view description, std::span<cons
 }  // namespace
 
 const Profile& windows_profile() {
-  static const Profile p = make("windows", "Windows Vista/Server 2008 and later, enhanced socket security (documentation only, semantics.md §5)", kRules, vista_bind);
+  static const Profile p = make("windows", "Windows Vista/Server 2008 and later, enhanced socket security (documentation only, semantics.md §5)", "", kRules, vista_bind);
   return p;
 }
 
 const Profile& windows_xp_profile() {
-  static const Profile p = make("windows-xp", "Windows XP and earlier sharing rules: the second socket's SO_REUSEADDR alone suffices (semantics.md §5.1)", kXpRules, xp_bind);
+  static const Profile p = make("windows-xp", "Windows XP and earlier sharing rules: the second socket's SO_REUSEADDR alone suffices (semantics.md §5.1)", "windows", kXpRules, xp_bind);
   return p;
 }
 

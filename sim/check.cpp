@@ -8,6 +8,7 @@
 #include <variant>
 
 #include "model/linux_profile.h"
+#include "model/profiles.h"
 #include "sim/host_handle.h"
 #include "sim/world.h"
 
@@ -17,6 +18,7 @@ namespace sim_rule {
 // clang-format off
 const model::Rule blocked_forever{"sim.blocked-forever", "any", "a blocking call waits for something that nothing left in the script can do (no segment in flight, no timer pending)", "blocked forever", "portlab simulator: the script is one thread", model::Confidence::code};
 const model::Rule no_descriptor{"sim.no-descriptor", "any", "the socket variable holds no descriptor: the call that should have set it failed", "not run", "portlab simulator", model::Confidence::code};
+const model::Rule limit_exceeded{"sim.limit-exceeded", "any", "a blocking call carried virtual time past the run's limit (--max-virtual-time); this step and the rest are not run", "not run", "portlab simulator: limits", model::Confidence::code};
 // clang-format on
 }  // namespace sim_rule
 
@@ -67,6 +69,31 @@ bool compare(std::int64_t a, CompareOp op, std::int64_t b) {
   return false;
 }
 
+std::span<const model::Profile* const> registry_or_all(std::span<const model::Profile* const> registry) {
+  return registry.empty() ? model::all_profiles() : registry;
+}
+
+const model::Profile* lookup(std::span<const model::Profile* const> registry, std::string_view name) {
+  for (const model::Profile* p : registry)
+    if (p->name == name) return p;
+  return nullptr;
+}
+
+std::string known_os(std::span<const model::Profile* const> registry) {
+  std::string out;
+  for (const model::Profile* p : registry) {
+    if (!out.empty()) out += ", ";
+    out += p->name;
+  }
+  return out;
+}
+
+Diagnostic unknown_os(const Script& s, std::string_view source, std::span<const model::Profile* const> registry,
+                      const OsRef& os) {
+  return Diagnostic{s.file, os.loc, "unknown OS '" + os.name + "'; expected one of: " + known_os(registry),
+                    line_of(source, os.loc.line)};
+}
+
 model::Endpoint wire(const model::Endpoint& e) {
   if (auto v4 = e.addr.unmapped_v4()) return {*v4, e.port};
   return e;
@@ -78,31 +105,68 @@ class Runner {
       : script_(s),
         source_(source),
         profile_(o.profile ? o.profile : &model::linux_profile()),
+        registry_(registry_or_all(o.registry)),
         seed_(o.seed),
-        step_time_(o.step_time) {}
+        step_time_(o.step_time),
+        max_virtual_time_(o.max_virtual_time) {}
 
   std::optional<Diagnostic> validate() {
-    // Hosts.
+    if (max_virtual_time_ <= model::Duration::zero() || max_virtual_time_ > kMaxVirtualTimeLimit)
+      return Diagnostic{script_.file, {}, "the virtual-time limit must lie in 1ns.." + describe(kMaxVirtualTimeLimit) +
+                                              ", not " + model::format_duration(max_virtual_time_), {}};
+    if (step_time_ < model::Duration::zero() || step_time_ > max_virtual_time_)
+      return Diagnostic{script_.file, {}, "the per-call step time must lie in 0s.." + describe(max_virtual_time_) +
+                                              " (the virtual-time limit), not " + model::format_duration(step_time_), {}};
+    // Virtual time: the waits and the per-call step times must fit in the limit. Checked with
+    // headroom against overflow: every term is at most the limit, and the sum stops at the limit.
+    {
+      model::Duration total{};
+      for (const auto& step : script_.steps) {
+        model::Duration add{};
+        if (std::holds_alternative<CallStep>(step.body)) add = step_time_;
+        if (auto* w = std::get_if<WaitStep>(&step.body)) add = w->duration;
+        if (add > max_virtual_time_ - total) {
+          const bool is_wait = std::holds_alternative<WaitStep>(step.body);
+          return error(step.loc, std::string(is_wait ? "this wait" : "this call") +
+                                     " takes the script past the virtual-time limit of " + describe(max_virtual_time_) +
+                                     ", counting every wait and " + model::format_duration(step_time_) +
+                                     " per call; expected at most " + model::format_duration(max_virtual_time_ - total) +
+                                     " more here; raise the limit with --max-virtual-time (up to 100 years)");
+        }
+        total += add;
+      }
+    }
+    // OS names: every one must name a profile, whether or not this run needs it.
+    if (auto err = check_os_names()) return err;
+    // Hosts, each with its profile: its own (`os=`) or the run's.
     if (script_.hosts.empty()) {
       host_names_.push_back("local");
+      host_profiles_.push_back(profile_);
     } else {
-      for (const auto& h : script_.hosts) host_names_.push_back(h.name);
+      for (const auto& h : script_.hosts) {
+        host_names_.push_back(h.name);
+        host_profiles_.push_back(h.os ? lookup(registry_, h.os->name) : profile_);
+      }
     }
-    // Sysctls are checked against the profile's knob table before anything runs.
-    model::Knobs probe(profile_->knobs);
+    // Sysctls are checked against the knob table of every profile they can meet (a host's own
+    // profile, or the OSes of their `@` list, or the run's) before anything runs.
     std::map<std::string, std::size_t> var_host;
     for (const auto& step : script_.steps) {
       if (auto* sc = std::get_if<SysctlStep>(&step.body)) {
-        auto idx = probe.find(sc->name);
-        if (!idx) {
-          SourceLoc loc = step.loc;
-          auto col = step.text.find(sc->name);
-          if (col != std::string::npos) loc.column = step.loc.column + static_cast<int>(col);
-          return error(loc, "unknown sysctl '" + sc->name + "' for the " + std::string(profile_->name) +
-                                " profile; expected one of: " + knob_list());
+        for (std::size_t h = 0; h < host_names_.size(); ++h) {
+          if (sc->host && host_names_[h] != *sc->host) continue;
+          std::vector<const model::Profile*> profiles;
+          if (!script_.hosts.empty() && script_.hosts[h].os) {
+            profiles.push_back(host_profiles_[h]);
+          } else if (sc->os.empty()) {
+            profiles.push_back(profile_);
+          } else {
+            for (const auto& o : sc->os) profiles.push_back(lookup(registry_, o.name));
+          }
+          for (const model::Profile* p : profiles) {
+            if (auto err = check_sysctl(step, *sc, *p, h)) return err;
+          }
         }
-        auto parsed = model::parse_knob_value(profile_->knobs[*idx], sc->value);
-        if (!parsed.value) return error(sc->value_loc, "bad value for " + sc->name + ": " + parsed.error);
       }
       // A socket lives on one host: using it from another is a mistake in the script.
       if (auto* cs = std::get_if<CallStep>(&step.body)) {
@@ -125,8 +189,9 @@ class Runner {
     if (script_.hosts.empty()) {
       specs.push_back({"local", {}, {}, profile_});
     } else {
-      for (const auto& h : script_.hosts) {
-        HostSpec spec{h.name, {}, h.devices, profile_};
+      for (std::size_t hi = 0; hi < script_.hosts.size(); ++hi) {
+        const auto& h = script_.hosts[hi];
+        HostSpec spec{h.name, {}, h.devices, host_profiles_[hi]};
         for (std::size_t i = 0; i < h.addresses.size(); ++i) {
           const int def = h.addresses[i].family() == model::Family::inet ? 32 : 128;
           spec.addresses.push_back({h.addresses[i], i < h.prefix_lengths.size() ? h.prefix_lengths[i] : def});
@@ -140,15 +205,37 @@ class Runner {
     report.file = script_.file;
     report.seed = seed_;
     report.os = std::string(profile_->name);
+    for (const auto& h : script_.hosts)
+      if (h.os) report.host_os.emplace_back(h.name, h.os->name);
     report.step_time = step_time_;
+    const TimePoint limit = TimePoint{} + max_virtual_time_;
+    std::optional<std::string> stopped;  // why the run stopped early
     for (const auto& step : script_.steps) {
-      if (std::holds_alternative<CallStep>(step.body)) world.advance_to(world.now() + step_time_);
       StepReport r;
       r.line = step.loc.line;
       r.column = step.loc.column;
       r.text = step.text;
+      if (!stopped && world.now() > limit) {
+        stopped = fmt::format("virtual time reached {} at line {}, past the limit of {}; raise it with --max-virtual-time",
+                              model::format_duration(world.now().time_since_epoch()), report.steps.back().line,
+                              describe(max_virtual_time_));
+      }
+      if (stopped) {
+        r.result = "not run";
+        r.rule = &sim_rule::limit_exceeded;
+        r.checked = true;
+        r.ok = false;
+        r.message = *stopped;
+        r.at = world.now();
+        ++report.checks;
+        ++report.failures;
+        report.steps.push_back(std::move(r));
+        continue;
+      }
+      if (std::holds_alternative<CallStep>(step.body)) world.advance_to(world.now() + step_time_);
       auto before = snapshot();
       std::visit([&](const auto& body) { this->run_step(body, r); }, step.body);
+      r.assumed = r.rule && r.rule->confidence == model::Confidence::assumed;
       r.changes = diff(before, snapshot());
       for (auto& e : world.take_log())
         r.events.push_back(fmt::format("[{}] {}: {}{}", model::format_duration(e.at.time_since_epoch()), e.host, e.what,
@@ -165,13 +252,67 @@ class Runner {
   }
 
  private:
+  // "604800s = 7 days": a limit, readable.
+  static std::string describe(model::Duration d) {
+    constexpr model::Duration day = std::chrono::hours(24);
+    std::string out = model::format_duration(d);
+    if (d >= day && d % day == model::Duration::zero()) out += fmt::format(" = {} days", d / day);
+    return out;
+  }
+
   Diagnostic error(SourceLoc loc, std::string msg) const {
     return Diagnostic{script_.file, loc, std::move(msg), line_of(source_, loc.line)};
   }
 
-  std::string knob_list() const {
+  std::optional<Diagnostic> check_os_names() const {
+    const auto check = [&](const OsRef& o) -> std::optional<Diagnostic> {
+      if (lookup(registry_, o.name)) return std::nullopt;
+      return unknown_os(script_, source_, registry_, o);
+    };
+    for (const auto& o : script_.os)
+      if (auto e = check(o)) return e;
+    for (const auto& h : script_.hosts)
+      if (h.os)
+        if (auto e = check(*h.os)) return e;
+    for (const auto& step : script_.steps) {
+      std::vector<const std::vector<OsRef>*> lists;
+      if (auto* sc = std::get_if<SysctlStep>(&step.body)) lists.push_back(&sc->os);
+      if (auto* es = std::get_if<ExpectStep>(&step.body)) lists.push_back(&es->os);
+      if (auto* cs = std::get_if<CallStep>(&step.body))
+        for (const auto& ex : cs->expects) lists.push_back(&ex.os);
+      for (const auto* l : lists)
+        for (const auto& o : *l)
+          if (auto e = check(o)) return e;
+    }
+    return std::nullopt;
+  }
+
+  // A sysctl against one profile's knob table, for host h.
+  std::optional<Diagnostic> check_sysctl(const Step& step, const SysctlStep& sc, const model::Profile& p,
+                                         std::size_t h) const {
+    model::Knobs probe(p.knobs);
+    auto idx = probe.find(sc.name);
+    // Name a host only when it runs another profile than the run's.
+    const std::string where =
+        &p == profile_ || script_.hosts.empty() || !script_.hosts[h].os ? "" : " (host '" + host_names_[h] + "')";
+    if (!idx) {
+      SourceLoc loc = step.loc;
+      auto col = step.text.find(sc.name);
+      if (col != std::string::npos) loc.column = step.loc.column + static_cast<int>(col);
+      return error(loc, "unknown sysctl '" + sc.name + "' for the " + std::string(p.name) + " profile" + where +
+                            "; expected one of: " + knob_list(p));
+    }
+    auto parsed = model::parse_knob_value(p.knobs[*idx], sc.value);
+    if (!parsed.value) {
+      return error(sc.value_loc, "bad value for " + sc.name + (&p == profile_ ? "" : " (" + std::string(p.name) + ")") +
+                                     where + ": " + parsed.error);
+    }
+    return std::nullopt;
+  }
+
+  static std::string knob_list(const model::Profile& p) {
     std::string out;
-    for (const auto& k : profile_->knobs) {
+    for (const auto& k : p.knobs) {
       if (!out.empty()) out += ", ";
       out += k.name;
     }
@@ -351,11 +492,11 @@ class Runner {
       if (!o.result.failed()) v.value = o.result.value;
       vars_[*cs.bind_var] = v;
     }
-    if (cs.expect) {
+    if (const Expectation* ex = expectation_for(cs, profile_->name)) {
       r.checked = true;
-      r.expected = format_expected(*cs.expect);
+      r.expected = format_expected(*ex);
       r.ok = false;
-      for (const auto& alt : cs.expect->alternatives)
+      for (const auto& alt : ex->alternatives)
         if (matches(alt, o.result)) r.ok = true;
       if (!r.ok) r.message = "expected " + r.expected + ", got " + r.result;
     }
@@ -370,9 +511,14 @@ class Runner {
   }
 
   void run_step(const SysctlStep& sc, StepReport& r) {
+    r.host = sc.host.value_or("");
+    if (!applies_to(sc.os, profile_->name)) {
+      r.skipped = true;
+      return;
+    }
     for (std::size_t h = 0; h < world_->host_count(); ++h) {
       if (sc.host && host_names_[h] != *sc.host) continue;
-      world_->host(h).knobs().set(sc.name, sc.value);  // validated before the run
+      world_->host(h).sysctl(sc.name, sc.value);  // validated before the run
     }
     r.host = sc.host.value_or("");
   }
@@ -380,6 +526,11 @@ class Runner {
   void run_step(const WaitStep& ws, StepReport&) { world_->advance_to(world_->now() + ws.duration); }
 
   void run_step(const ExpectStep& es, StepReport& r) {
+    if (!applies_to(es.os, profile_->name)) {
+      if (es.host) r.host = *es.host;
+      r.skipped = true;
+      return;
+    }
     r.checked = true;
     const std::size_t h = host_index(es.host);
     if (es.host) r.host = *es.host;
@@ -449,14 +600,38 @@ class Runner {
   const Script& script_;
   std::string_view source_;
   const model::Profile* profile_;
+  std::span<const model::Profile* const> registry_;
   std::uint64_t seed_;
   model::Duration step_time_;
+  model::Duration max_virtual_time_;
   std::vector<std::string> host_names_;
+  std::vector<const model::Profile*> host_profiles_;  // parallel to host_names_
   std::map<std::string, Var> vars_;
   World* world_ = nullptr;
 };
 
 }  // namespace
+
+OsSelection script_profiles(const script::Script& script, std::string_view source,
+                            std::span<const model::Profile* const> registry) {
+  registry = registry_or_all(registry);
+  OsSelection out;
+  if (script.os.empty()) {
+    const model::Profile* linux = lookup(registry, "linux");
+    out.profiles.push_back(linux ? linux : &model::linux_profile());
+    return out;
+  }
+  for (const auto& o : script.os) {
+    const model::Profile* p = lookup(registry, o.name);
+    if (!p) {
+      out.profiles.clear();
+      out.error = unknown_os(script, source, registry, o);
+      return out;
+    }
+    out.profiles.push_back(p);
+  }
+  return out;
+}
 
 CheckRun run_check(const script::Script& script, std::string_view source, const CheckOptions& options) {
   Runner runner(script, source, options);
@@ -465,7 +640,11 @@ CheckRun run_check(const script::Script& script, std::string_view source, const 
 }
 
 std::string format_text(const CheckReport& report) {
-  std::string out = fmt::format("{}: os {}, seed {}, {} per call\n", report.file, report.os, report.seed,
+  std::string os = report.os;
+  for (std::size_t i = 0; i < report.host_os.size(); ++i)
+    os += (i == 0 ? " (" : ", ") + report.host_os[i].first + ": " + report.host_os[i].second +
+          (i + 1 == report.host_os.size() ? ")" : "");
+  std::string out = fmt::format("{}: os {}, seed {}, {} per call\n", report.file, os, report.seed,
                                 model::format_duration(report.step_time));
   for (const auto& s : report.steps) {
     std::string mark = s.checked ? (s.ok ? "ok  " : "FAIL") : "    ";
@@ -474,7 +653,9 @@ std::string format_text(const CheckReport& report) {
       rule = std::string(s.rule->id);
       if (s.rule->confidence == model::Confidence::assumed) rule += " (ASSUMED)";
     }
-    std::string result = s.result.empty() ? "" : "-> " + s.result;
+    std::string result = s.skipped         ? "-> (not for " + report.os + ")"
+                         : s.result.empty() ? ""
+                                            : "-> " + s.result;
     out += fmt::format("{:>4}  {:<56} {:<22} {} {}\n", s.line, s.text, result, mark, rule);
     for (const auto& e : s.events) out += fmt::format("{:>6}{}\n", "", e);
     for (const auto& c : s.changes) out += fmt::format("{:>6}{}\n", "", c);
@@ -488,6 +669,10 @@ std::string format_json(const CheckReport& report) {
   nlohmann::ordered_json j;
   j["file"] = report.file;
   j["os"] = report.os;
+  if (!report.host_os.empty()) {
+    auto& ho = j["host_os"] = nlohmann::ordered_json::object();
+    for (const auto& [h, o] : report.host_os) ho[h] = o;
+  }
   j["seed"] = report.seed;
   j["step_time_ns"] = report.step_time.count();
   j["ok"] = report.ok();
@@ -511,6 +696,8 @@ std::string format_json(const CheckReport& report) {
     } else {
       st["rule"] = nullptr;
     }
+    st["assumed"] = s.assumed;
+    if (s.skipped) st["skipped"] = true;
     st["time_ns"] = s.at.time_since_epoch().count();
     if (s.waited.count()) st["blocked_ns"] = s.waited.count();
     st["changes"] = s.changes;

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -29,6 +32,8 @@ struct StepReport {
   bool checked = false;  // the step had an expectation (call with `= ...`, or `expect`)
   bool ok = true;
   const model::Rule* rule = nullptr;
+  bool assumed = false;  // the deciding rule's confidence is `assumed`: the result rests on an assumption
+  bool skipped = false;  // an `expect ... @OS` line for other OSes: not evaluated in this run
   std::vector<std::string> changes;  // "client 10.0.0.1:5000 -> 10.0.0.2:80 ESTABLISHED -> FIN-WAIT-1"
   std::vector<std::string> events;   // timers and other happenings during the step
   std::string message;               // why a check failed
@@ -39,7 +44,8 @@ struct StepReport {
 struct CheckReport {
   std::string file;
   std::uint64_t seed = 0;
-  std::string os;
+  std::string os;  // the profile the run is under (hosts with `os=` keep their own, see host_os)
+  std::vector<std::pair<std::string, std::string>> host_os;  // hosts declared with `os=`: (host, os)
   model::Duration step_time{};
   std::vector<StepReport> steps;
   int checks = 0;
@@ -55,7 +61,19 @@ struct CheckOptions {
   // assumption, printed in every report; 0 makes all calls simultaneous.
   model::Duration step_time = std::chrono::milliseconds(1);
   const model::Profile* profile = nullptr;  // default: Linux
+  // The profiles OS names in the script (`os`, `host ... os=`, `@OS`) are resolved against;
+  // empty: model::all_profiles().
+  std::span<const model::Profile* const> registry = {};
+  // Limits: a script that exceeds one gets a located error before anything runs (or, when only the
+  // run itself can tell, a failed step that stops the run), never an abort or a hang.
+  // Virtual time the whole run may cover: the sum of `wait` steps and per-call step times is
+  // checked before the run; a blocking call that carries the clock past it stops the run.
+  model::Duration max_virtual_time = std::chrono::hours(24 * 7);
 };
+
+// The largest value CheckOptions::max_virtual_time (and --max-virtual-time) accepts: 100 years,
+// far below the 292 years at which the 64-bit nanosecond clock would overflow.
+inline constexpr model::Duration kMaxVirtualTimeLimit = std::chrono::hours(24 * 365 * 100);
 
 // Exactly one is set: a report, or a located error found before anything ran.
 struct CheckRun {
@@ -63,8 +81,20 @@ struct CheckRun {
   std::optional<script::Diagnostic> error;
 };
 
-// `source` is the script's text (for quoting lines in diagnostics).
+// `source` is the script's text (for quoting lines in diagnostics). The run is under
+// options.profile; a host declared with `os=NAME` runs NAME's profile instead. Expected results
+// and `@OS` lines are chosen by options.profile's name. Every OS name in the script must name a
+// profile of the registry (else a located error, before anything runs).
 CheckRun run_check(const script::Script& script, std::string_view source, const CheckOptions& options);
+
+// The profiles a script is about: its `os` directive resolved against `registry` (empty:
+// model::all_profiles()), or linux when it has none. Exactly one is set.
+struct OsSelection {
+  std::vector<const model::Profile*> profiles;
+  std::optional<script::Diagnostic> error;  // an unknown OS name, located
+};
+OsSelection script_profiles(const script::Script& script, std::string_view source,
+                            std::span<const model::Profile* const> registry = {});
 
 // Human-readable report: one block per step.
 std::string format_text(const CheckReport& report);
@@ -75,6 +105,7 @@ std::string format_json(const CheckReport& report);
 namespace sim_rule {
 extern const model::Rule blocked_forever;
 extern const model::Rule no_descriptor;
+extern const model::Rule limit_exceeded;
 }  // namespace sim_rule
 
 }  // namespace portlab::sim

@@ -33,4 +33,23 @@ std::string_view name(CompareOp op) {
   return "?";
 }
 
+bool applies_to(const std::vector<OsRef>& os, std::string_view run_os) {
+  if (os.empty()) return true;
+  for (const auto& o : os)
+    if (o.name == run_os) return true;
+  return false;
+}
+
+const Expectation* expectation_for(const CallStep& cs, std::string_view run_os) {
+  const Expectation* fallback = nullptr;
+  for (const auto& e : cs.expects) {
+    if (e.os.empty()) {
+      fallback = &e;
+    } else if (applies_to(e.os, run_os)) {
+      return &e;
+    }
+  }
+  return fallback;
+}
+
 }  // namespace portlab::sim::script

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -86,35 +87,55 @@ struct ExpectedValue {
   SourceLoc loc;
 };
 
-// `= A | B | ...`: the step holds if the actual result matches any alternative.
-struct Expectation {
-  std::vector<ExpectedValue> alternatives;
-  SourceLoc loc;  // of the '='
+// An OS name as written (`os linux,freebsd`, `host h ADDR os=windows`, `= 0 @freebsd,macos`).
+// The parser does not know the profiles: the check engine resolves the name and reports an
+// unknown one at `loc`.
+struct OsRef {
+  std::string name;
+  SourceLoc loc;
 };
 
-// [HOST:] [VAR =] CALL [= EXPECTATION]
+// Does a `@OS,...` list apply to the OS being run? An empty list applies to every OS.
+bool applies_to(const std::vector<OsRef>& os, std::string_view run_os);
+
+// `= A | B | ... [@OS,...]`: the step holds if the actual result matches any alternative.
+struct Expectation {
+  std::vector<ExpectedValue> alternatives;
+  SourceLoc loc;          // of the '='
+  std::vector<OsRef> os;  // `@OS,...`: the OSes this group is for; empty = the default group
+};
+
+// [HOST:] [VAR =] CALL [= EXPECTATION [@OS,...]]...
 struct CallStep {
   std::optional<std::string> host;  // explicit `host:` prefix
   std::optional<std::string> bind_var;  // `c = socket(...)`, `a = accept(l)`, `P = port(c)`
   Call call;
-  std::optional<Expectation> expect;
+  // Expected results, one group per `=`, in source order. At most one group has no `@` list
+  // (the default, for every OS no group names), and no OS is named by two groups.
+  std::vector<Expectation> expects;
 };
 
-// host NAME ADDR[/PREFIX]... [dev NAME...]
+// The expectation of `cs` for a run under `run_os`: the group naming it, else the default
+// group, else nullptr (the step is not checked on that OS).
+const Expectation* expectation_for(const CallStep& cs, std::string_view run_os);
+
+// host NAME ADDR[/PREFIX]... [dev NAME...] [os=NAME]
 struct HostDecl {
   std::string name;
   std::vector<model::IpAddress> addresses;
   std::vector<int> prefix_lengths;  // parallel to addresses; default 32 / 128
   std::vector<std::string> devices;
+  std::optional<OsRef> os;  // this host keeps this profile whatever OS the script runs under
 };
 
-// sysctl [HOST] NAME=VALUE. VALUE is kept as text; the profile's knob table parses it,
+// sysctl [HOST] NAME=VALUE [@OS,...]. VALUE is kept as text; the profile's knob table parses it,
 // so that an unknown knob or a bad value is reported against this location.
 struct SysctlStep {
   std::optional<std::string> host;
   std::string name;
   std::string value;
   SourceLoc value_loc;
+  std::vector<OsRef> os;  // `@OS,...`: applied only when running under one of these; empty = always
 };
 
 struct WaitStep {
@@ -161,9 +182,11 @@ struct ExpectCompare {
   IntExpr rhs;
 };
 
+// expect ... [@OS,...]
 struct ExpectStep {
   std::optional<std::string> host;
   std::variant<ExpectTupleState, ExpectSocketState, ExpectCount, ExpectInRange, ExpectCompare> what;
+  std::vector<OsRef> os;  // `@OS,...`: checked only when running under one of these; empty = always
 };
 
 struct Step {
@@ -174,6 +197,7 @@ struct Step {
 
 struct Script {
   std::string file;              // as given on the command line
+  std::vector<OsRef> os;         // `os NAME[,NAME...]`: the OSes the script is about; empty = linux
   std::vector<HostDecl> hosts;   // empty = one implicit host `local`
   std::vector<Step> steps;       // in source order
 };

@@ -338,6 +338,7 @@ class Parser {
   template <class Body>
   void add_step(std::size_t start, Body body);
   bool parse_host(std::size_t start);
+  bool parse_host_os(HostDecl& h, std::string_view tok, std::size_t tp, std::size_t end);
   bool parse_prefixed_step(std::size_t start, std::string_view host);
   bool parse_call_step(std::size_t start, std::optional<std::string> host);
   bool parse_args(Call& call);
@@ -346,7 +347,9 @@ class Parser {
   bool expect_close(std::string_view after, CallKind k);
   bool fail_arity(CallKind k, std::size_t at);
   int count_args() const;
-  bool parse_expectation(const Call& call, Expectation& out);
+  bool parse_expectations(const Call& call, std::vector<Expectation>& out);
+  bool parse_os_names(std::vector<OsRef>& out, std::string_view after);
+  bool parse_os_directive(std::size_t start);
   bool parse_alt(const Call& call, ExpectedValue& out, bool first);
   bool looks_like_endpoint(std::size_t p) const;
   bool parse_sysctl(std::size_t start);
@@ -365,6 +368,7 @@ class Parser {
   std::optional<Diagnostic> error_;
   bool seen_step_ = false;
   int first_step_line_ = 0;
+  int os_line_ = 0;  // line of the `os` directive
 
   int line_no_ = 0;
   std::string_view raw_line_;  // the whole line, without terminator
@@ -814,6 +818,7 @@ bool Parser::parse_line() {
     return parse_call_step(start, std::nullopt);
   }
   if (word == "host") return parse_host(start);
+  if (word == "os") return parse_os_directive(start);
   if (word == "sysctl") return begin_step(start) && parse_sysctl(start);
   if (word == "wait") return begin_step(start) && parse_wait(start);
   if (word == "expect") return begin_step(start) && parse_expect(start);
@@ -868,6 +873,10 @@ bool Parser::parse_host(std::size_t start) {
     std::size_t end = tp;
     while (end < line_.size() && !is_space(line_[end])) ++end;
     const std::string_view tok = line_.substr(tp, end - tp);
+    if (tok.substr(0, 3) == "os=" || tok == "os") {
+      if (!parse_host_os(h, tok, tp, end)) return false;
+      continue;
+    }
     if (tok == "dev") {
       if (h.addresses.empty()) return fail_expected_at(tp, cat("at least one address after host name ", quote(host)));
       pos_ = end;
@@ -905,6 +914,10 @@ bool Parser::parse_host(std::size_t start) {
       std::size_t end = tp;
       while (end < line_.size() && !is_space(line_[end])) ++end;
       const std::string_view tok = line_.substr(tp, end - tp);
+      if (tok.substr(0, 3) == "os=" || tok == "os") {
+        if (!parse_host_os(h, tok, tp, end)) return false;
+        continue;
+      }
       if (!is_device_name(tok)) return fail(tp, cat("bad device name ", quote(tok), "; expected a name such as eth0"));
       if (std::find(h.devices.begin(), h.devices.end(), tok) != h.devices.end()) {
         return fail(tp, cat("duplicate device ", quote(tok), " on host ", quote(host)));
@@ -916,6 +929,25 @@ bool Parser::parse_host(std::size_t start) {
   }
   script_.hosts.push_back(std::move(h));
   host_lines_.push_back(line_no_);
+  return true;
+}
+
+// `os=NAME` in a host declaration: [tp, end) is the token.
+bool Parser::parse_host_os(HostDecl& h, std::string_view tok, std::size_t tp, std::size_t end) {
+  if (tok == "os") return fail(tp, cat("expected 'os=NAME' (no spaces) to give host ", quote(h.name), " its own OS"));
+  if (h.os) {
+    return fail(tp, cat("duplicate 'os=' on host ", quote(h.name), " (the first is at column ", num(h.os->loc.column),
+                        ")"));
+  }
+  const std::size_t p = tp + 3;
+  if (p >= end || !is_ident_start(line_[p])) {
+    return fail_expected_at(p, "an OS name right after 'os=' (such as windows)");
+  }
+  std::size_t q = p;
+  while (q < end && (is_alnum(line_[q]) || line_[q] == '_' || line_[q] == '-' || line_[q] == '.')) ++q;
+  if (q < end) return fail(q, cat("a host runs one OS: expected one name after 'os=', found ", describe(q)));
+  h.os = OsRef{std::string(line_.substr(p, q - p)), loc(p)};
+  pos_ = end;
   return true;
 }
 
@@ -995,9 +1027,7 @@ bool Parser::parse_call_step(std::size_t start, std::optional<std::string> host)
       return fail(
           pos_, cat("unexpected ", describe(pos_), " after ", call_name, "(...); expected '= RESULT' or end of line"));
     }
-    Expectation e;
-    if (!parse_expectation(cs.call, e)) return false;
-    cs.expect = std::move(e);
+    if (!parse_expectations(cs.call, cs.expects)) return false;
   }
   if (bind_var) {
     vars_[std::string(*bind_var)] = VarInfo{bind_type, line_no_};
@@ -1202,22 +1232,92 @@ bool Parser::parse_args(Call& call) {
   return fail(pos_, "internal error: unknown call kind");
 }
 
-bool Parser::parse_expectation(const Call& call, Expectation& out) {
-  out.loc = loc(pos_);
-  ++pos_;  // '='
-  bool first = true;
+// `= ALTS [@OS,...]`, repeated: one group per OS list, at most one group without a list.
+bool Parser::parse_expectations(const Call& call, std::vector<Expectation>& out) {
+  std::optional<SourceLoc> default_group;
   for (;;) {
-    ExpectedValue alt;
-    if (!parse_alt(call, alt, first)) return false;
-    out.alternatives.push_back(std::move(alt));
+    const std::size_t eq = pos_;
+    Expectation e;
+    e.loc = loc(eq);
+    ++pos_;  // '='
+    bool first = true;
+    for (;;) {
+      ExpectedValue alt;
+      if (!parse_alt(call, alt, first)) return false;
+      e.alternatives.push_back(std::move(alt));
+      skip_ws();
+      if (peek() != '|') break;
+      ++pos_;
+      first = false;
+    }
+    if (peek() == '@') {
+      ++pos_;
+      if (!parse_os_names(e.os, "'@'")) return false;
+      for (const auto& o : e.os) {
+        for (const auto& g : out) {
+          for (const auto& earlier : g.os) {
+            if (earlier.name == o.name) {
+              return fail(static_cast<std::size_t>(o.loc.column - 1),
+                          cat("OS ", quote(o.name), " already has expected results (the group at column ",
+                              num(g.loc.column), "); name each OS in at most one '@' list"));
+            }
+          }
+        }
+      }
+    } else if (default_group) {
+      return fail(eq, cat("a second group of expected results without '@OS' (the first is at column ",
+                          num(default_group->column),
+                          "); only one group may be the default, give this one '@OS,...'"));
+    } else {
+      default_group = e.loc;
+    }
+    const bool had_os = !e.os.empty();
+    out.push_back(std::move(e));
     skip_ws();
     if (at_end()) return true;
-    if (peek() != '|') {
-      return fail(pos_, cat("unexpected ", describe(pos_), " after expected result; expected '|' or end of line"));
+    if (peek() == '=' && peek(1) != '=') continue;
+    if (had_os) {
+      return fail(pos_, cat("unexpected ", describe(pos_),
+                            " after the OS names; expected ',' and another OS name, '= RESULT' for other OSes, "
+                            "or end of line"));
     }
-    ++pos_;
-    first = false;
+    return fail(pos_, cat("unexpected ", describe(pos_),
+                          " after expected result; expected '|' or end of line (or '@OS,...' to make the results "
+                          "per OS)"));
   }
+}
+
+// NAME[,NAME...] after `os` or '@'. OS names are identifiers that may contain '.' and '-'
+// (`linux-4.4`); the check engine resolves them.
+bool Parser::parse_os_names(std::vector<OsRef>& out, std::string_view after) {
+  for (;;) {
+    skip_ws();
+    const std::size_t p = pos_;
+    if (!is_ident_start(peek())) return fail_expected_at(p, cat("an OS name after ", after, " (such as linux or freebsd)"));
+    std::size_t q = p;
+    while (q < line_.size() && (is_alnum(line_[q]) || line_[q] == '_' || line_[q] == '-' || line_[q] == '.')) ++q;
+    const std::string_view os = line_.substr(p, q - p);
+    for (const auto& o : out) {
+      if (o.name == os) return fail(p, cat("duplicate OS ", quote(os), " in this list (first at column ", num(o.loc.column), ")"));
+    }
+    out.push_back(OsRef{std::string(os), loc(p)});
+    pos_ = q;
+    skip_ws();
+    if (peek() != ',') return true;
+    ++pos_;
+    after = "','";
+  }
+}
+
+bool Parser::parse_os_directive(std::size_t start) {
+  if (seen_step_) {
+    return fail(start, cat("the 'os' directive must come before the first step (line ", num(first_step_line_), ")"));
+  }
+  if (os_line_ != 0) return fail(start, cat("duplicate 'os' directive (the first is at line ", num(os_line_), ")"));
+  if (!parse_os_names(script_.os, "'os'")) return false;
+  if (!expect_line_end("the OS names")) return false;
+  os_line_ = line_no_;
+  return true;
 }
 
 bool Parser::looks_like_endpoint(std::size_t p) const {
@@ -1328,11 +1428,16 @@ bool Parser::parse_sysctl(std::size_t start) {
   }
   ++pos_;  // '='
   skip_ws();
-  const std::string_view value = trim(line_.substr(pos_));
+  const std::size_t at = line_.find('@', pos_);  // `sysctl NAME=VALUE @OS,...`
+  const std::string_view value = trim(line_.substr(pos_, at == kNpos ? kNpos : at - pos_));
   if (value.empty()) return fail(pos_, cat("missing value for sysctl ", quote(knob), "; expected NAME=VALUE"));
   st.name = std::string(knob);
   st.value = std::string(value);
   st.value_loc = loc(pos_);
+  if (at != kNpos) {
+    pos_ = at + 1;
+    if (!parse_os_names(st.os, "'@'") || !expect_line_end("the OS names")) return false;
+  }
   add_step(start, std::move(st));
   return true;
 }
@@ -1455,6 +1560,12 @@ bool Parser::parse_expect(std::size_t start) {
                                 quote(cat(*es.host, ":")), " prefix"));
     }
     if (!parse_expect_int(es)) return false;
+  }
+  skip_ws();
+  if (peek() == '@') {
+    ++pos_;
+    if (!parse_os_names(es.os, "'@'")) return false;
+    if (!expect_line_end("the OS names")) return false;
   }
   if (!expect_line_end("the expectation")) return false;
   add_step(start, std::move(es));

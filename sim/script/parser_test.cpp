@@ -113,7 +113,7 @@ TEST(Parser_Example, ParsesHostsAndEveryStepInOrder) {
   EXPECT_EQ(l.call.kind, CallKind::socket);
   EXPECT_EQ(l.call.loc.line, 5);
   EXPECT_EQ(l.call.loc.column, 13);
-  EXPECT_FALSE(l.expect.has_value());
+  EXPECT_TRUE(l.expects.empty());
   EXPECT_EQ(s.steps[1].loc.line, 5);
   EXPECT_EQ(s.steps[1].loc.column, 1);
   EXPECT_EQ(s.steps[1].text, "server: l = socket(inet, stream)");
@@ -127,10 +127,10 @@ TEST(Parser_Example, ParsesHostsAndEveryStepInOrder) {
   EXPECT_EQ(bind.call.endpoint->addr, model::IpAddress::any(model::Family::inet));
   EXPECT_EQ(std::get<std::uint16_t>(bind.call.endpoint->port), 80);
   EXPECT_EQ(bind.call.endpoint->loc.column, 17);
-  ASSERT_TRUE(bind.expect.has_value());
-  EXPECT_EQ(bind.expect->loc.column, 29);
-  ASSERT_EQ(bind.expect->alternatives.size(), 1u);
-  EXPECT_EQ(std::get<std::int64_t>(*bind.expect->alternatives[0].integer), 0);
+  ASSERT_EQ(bind.expects.size(), 1u);
+  EXPECT_EQ(bind.expects.at(0).loc.column, 29);
+  ASSERT_EQ(bind.expects.at(0).alternatives.size(), 1u);
+  EXPECT_EQ(std::get<std::int64_t>(*bind.expects.at(0).alternatives[0].integer), 0);
 
   EXPECT_EQ(call_step(s, 8).call.kind, CallKind::accept);
   EXPECT_EQ(call_step(s, 8).bind_var, "a");
@@ -269,16 +269,16 @@ TEST(Parser_Getsockopt, ExpectationTakesTheOptionsValueForm) {
   EXPECT_EQ(a.call.kind, CallKind::getsockopt);
   EXPECT_EQ(a.call.opt, model::SockOpt::so_reuseaddr);
   EXPECT_FALSE(a.call.opt_value.has_value());
-  EXPECT_EQ(std::get<std::int64_t>(*a.expect->alternatives[0].integer), 1);
-  EXPECT_EQ(call_step(s, 2).expect->alternatives[0].opt_value, model::OptValue{(model::Linger{false, 5})});
-  const auto& d = call_step(s, 3).expect->alternatives;
+  EXPECT_EQ(std::get<std::int64_t>(*a.expects.at(0).alternatives[0].integer), 1);
+  EXPECT_EQ(call_step(s, 2).expects.at(0).alternatives[0].opt_value, model::OptValue{(model::Linger{false, 5})});
+  const auto& d = call_step(s, 3).expects.at(0).alternatives;
   ASSERT_EQ(d.size(), 2u);
   EXPECT_EQ(d[0].opt_value, model::OptValue{std::string("lo")});
   EXPECT_EQ(d[1].opt_value, model::OptValue{std::string()});
-  const auto& r = call_step(s, 4).expect->alternatives;
+  const auto& r = call_step(s, 4).expects.at(0).alternatives;
   EXPECT_EQ(r[0].opt_value, model::OptValue{(model::PortRange{0, 0})});
   EXPECT_EQ(r[1].error, model::Errno::enoprotoopt);
-  const auto& l2 = call_step(s, 5).expect->alternatives;
+  const auto& l2 = call_step(s, 5).expects.at(0).alternatives;
   EXPECT_EQ(std::get<std::int64_t>(*l2[0].integer), -1);  // a value, not an error
   EXPECT_FALSE(l2[0].error.has_value());
 }
@@ -303,9 +303,9 @@ TEST(Parser_Endpoint, AcceptsIPv4IPv6InBracketsAndIntegerVariablePorts) {
   EXPECT_EQ(pv.name, "P");
   EXPECT_EQ(pv.loc.line, 4);
   EXPECT_EQ(pv.loc.column, 26);
-  ASSERT_EQ(c.expect->alternatives.size(), 2u);
-  EXPECT_EQ(c.expect->alternatives[1].error, model::Errno::einprogress);
-  EXPECT_EQ(c.expect->alternatives[1].loc.column, 35);
+  ASSERT_EQ(c.expects.at(0).alternatives.size(), 2u);
+  EXPECT_EQ(c.expects.at(0).alternatives[1].error, model::Errno::einprogress);
+  EXPECT_EQ(c.expects.at(0).alternatives[1].loc.column, 35);
   EXPECT_EQ(std::get<VarRef>(call_step(s, 5).call.endpoint->port).name, "P");
 }
 
@@ -328,24 +328,24 @@ TEST(Parser_Calls, ParsesListenAcceptSendRecvShutdownCloseGetsockname) {
   EXPECT_EQ(std::get<VarRef>(*call_step(s, 4).call.count).name, "N");
   const auto& acc = call_step(s, 5);
   EXPECT_EQ(acc.bind_var, "a");
-  EXPECT_EQ(acc.expect->alternatives[0].error, model::Errno::eagain);
-  EXPECT_EQ(acc.expect->alternatives[1].error, model::Errno::eagain);
+  EXPECT_EQ(acc.expects.at(0).alternatives[0].error, model::Errno::eagain);
+  EXPECT_EQ(acc.expects.at(0).alternatives[1].error, model::Errno::eagain);
   EXPECT_EQ(call_step(s, 6).call.kind, CallKind::send);
   EXPECT_EQ(std::get<std::int64_t>(*call_step(s, 6).call.count), 100);
   const auto& rv = call_step(s, 7);
   EXPECT_EQ(rv.call.kind, CallKind::recv);
-  EXPECT_EQ(std::get<VarRef>(*rv.expect->alternatives[0].integer).name, "N");
+  EXPECT_EQ(std::get<VarRef>(*rv.expects.at(0).alternatives[0].integer).name, "N");
   EXPECT_EQ(call_step(s, 8).call.how, ShutdownHow::rd);
   EXPECT_EQ(call_step(s, 9).call.how, ShutdownHow::wr);
   EXPECT_EQ(call_step(s, 10).call.how, ShutdownHow::rdwr);
-  const auto& gs = call_step(s, 11).expect->alternatives;
+  const auto& gs = call_step(s, 11).expects.at(0).alternatives;
   ASSERT_EQ(gs.size(), 3u);
   EXPECT_EQ(gs[0].endpoint->addr, ip("10.0.0.1"));
   EXPECT_EQ(std::get<VarRef>(gs[0].endpoint->port).name, "N");
   EXPECT_EQ(gs[1].endpoint->addr, ip("::1"));
   EXPECT_EQ(gs[2].error, model::Errno::ebadf);
   EXPECT_EQ(call_step(s, 12).call.kind, CallKind::close);
-  EXPECT_FALSE(call_step(s, 12).expect.has_value());
+  EXPECT_TRUE(call_step(s, 12).expects.empty());
 }
 
 TEST(Parser_Variables, RebindingWithTheSameTypeIsAllowed) {
@@ -446,7 +446,7 @@ TEST(Parser_Lexical, NoSpacesAroundPunctuationIsFine) {
       "host client 10.0.0.1\nclient:c=socket(inet,stream)\nclient:bind(c,10.0.0.1:5000)=0|-1 EADDRINUSE\n"
       "expect client:state 10.0.0.1:5000->10.0.0.2:80==ESTABLISHED\n"
       "host_-x = socket(inet,stream,nonblock,uid=5)\n");
-  EXPECT_EQ(call_step(s, 1).expect->alternatives.size(), 2u);
+  EXPECT_EQ(call_step(s, 1).expects.at(0).alternatives.size(), 2u);
   EXPECT_EQ(call_step(s, 3).bind_var, "host_-x");
 }
 
@@ -930,6 +930,182 @@ TEST(Ast_Name, NamesEveryCallKindAndOperator) {
 }
 
 // =============================================================================================
+// =============================================================================================
+// Per-OS scripts: `os`, `host ... os=`, `@OS` on results, expect lines and sysctls
+
+TEST(Parser_Os, DirectiveListsTheOsesWithLocationsAndMayFollowHosts) {
+  const Script s = parse_ok("# about\nhost a 10.0.0.1\nos linux, freebsd,linux-4.4\na: c = socket(inet, stream)\n");
+  ASSERT_EQ(s.os.size(), 3u);
+  EXPECT_EQ(s.os[0].name, "linux");
+  EXPECT_EQ(s.os[0].loc.line, 3);
+  EXPECT_EQ(s.os[0].loc.column, 4);
+  EXPECT_EQ(s.os[1].name, "freebsd");
+  EXPECT_EQ(s.os[1].loc.column, 11);
+  EXPECT_EQ(s.os[2].name, "linux-4.4");
+  EXPECT_EQ(s.os[2].loc.column, 19);
+}
+
+TEST(Parser_Os, WithoutDirectiveTheListIsEmptyAndNamesAreNotCheckedAtParseTime) {
+  EXPECT_TRUE(parse_ok(kSock).os.empty());
+  EXPECT_EQ(parse_ok("os plan9\n").os.at(0).name, "plan9");  // resolved by the check engine
+}
+
+TEST(Parser_Os, AVariableNamedOsIsStillAVariable) {
+  const Script s = parse_ok("os = socket(inet, stream)\nclose(os) = 0\n");
+  EXPECT_TRUE(s.os.empty());
+  EXPECT_EQ(s.steps.size(), 2u);
+}
+
+TEST(Parser_OsAfterStep, IsRejected) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "os linux\n", 2, 1,
+                      "the 'os' directive must come before the first step (line 1)"));
+}
+
+TEST(Parser_OsTwice, IsRejectedAtTheSecondDirective) {
+  EXPECT_TRUE(FailsAt("os linux\nos freebsd\n", 2, 1, "duplicate 'os' directive (the first is at line 1)"));
+}
+
+TEST(Parser_OsWithoutName, ExpectsAName) {
+  EXPECT_TRUE(FailsAt("os\n", 1, 3, "expected an OS name after 'os' (such as linux or freebsd), found end of line"));
+  EXPECT_TRUE(FailsAt("os linux,\n", 1, 10, "expected an OS name after ','"));
+  EXPECT_TRUE(FailsAt("os linux,,macos\n", 1, 10, "expected an OS name after ',' (such as linux or freebsd), found ','"));
+}
+
+TEST(Parser_OsDuplicateName, PointsAtTheSecond) {
+  EXPECT_TRUE(FailsAt("os linux,macos,linux\n", 1, 16, "duplicate OS 'linux' in this list (first at column 4)"));
+}
+
+TEST(Parser_OsJunk, IsRejected) {
+  EXPECT_TRUE(FailsAt("os linux macos\n", 1, 10, "unexpected 'macos' after the OS names; expected end of line"));
+}
+
+TEST(Parser_HostOs, GivesTheHostItsOwnOsAfterAddressesOrDevices) {
+  const Script s = parse_ok("host c 10.0.0.1\nhost s 10.0.0.2 os=windows\nhost d 10.0.0.3 dev eth0 os=freebsd\n");
+  EXPECT_FALSE(s.hosts[0].os.has_value());
+  ASSERT_TRUE(s.hosts[1].os.has_value());
+  EXPECT_EQ(s.hosts[1].os->name, "windows");
+  EXPECT_EQ(s.hosts[1].os->loc.line, 2);
+  EXPECT_EQ(s.hosts[1].os->loc.column, 20);
+  EXPECT_EQ(s.hosts[1].addresses.size(), 1u);
+  ASSERT_TRUE(s.hosts[2].os.has_value());
+  EXPECT_EQ(s.hosts[2].os->name, "freebsd");
+  EXPECT_EQ(s.hosts[2].devices, std::vector<std::string>{"eth0"});
+}
+
+TEST(Parser_HostOsMalformed, IsRejectedWithColumns) {
+  EXPECT_TRUE(FailsAt("host s 10.0.0.2 os=\n", 1, 20, "expected an OS name right after 'os='"));
+  EXPECT_TRUE(FailsAt("host s 10.0.0.2 os = windows\n", 1, 17, "expected 'os=NAME' (no spaces)"));
+  EXPECT_TRUE(FailsAt("host s 10.0.0.2 os=linux,macos\n", 1, 25, "a host runs one OS"));
+  EXPECT_TRUE(FailsAt("host s 10.0.0.2 os=linux os=macos\n", 1, 26, "duplicate 'os=' on host 's' (the first is at column 20)"));
+  EXPECT_TRUE(FailsAt("host s os=linux\n", 1, 16, "expected at least one address after host name 's'"));
+}
+
+TEST(Parser_PerOsResults, GroupsWithOsListsAndOneDefault) {
+  const Script s = parse_ok(std::string(kSock) +
+                            "bind(c, 0.0.0.0:80) = -1 EADDRINUSE @freebsd,macos = 0 @windows = -1 WSAEACCES | -1 EACCES\n");
+  const auto& e = call_step(s, 1).expects;
+  ASSERT_EQ(e.size(), 3u);
+  EXPECT_EQ(e[0].loc.column, 21);
+  EXPECT_EQ(e[0].alternatives.at(0).error, model::Errno::eaddrinuse);
+  ASSERT_EQ(e[0].os.size(), 2u);
+  EXPECT_EQ(e[0].os[0].name, "freebsd");
+  EXPECT_EQ(e[0].os[0].loc.column, 38);
+  EXPECT_EQ(e[0].os[1].name, "macos");
+  EXPECT_EQ(e[0].os[1].loc.column, 46);
+  EXPECT_EQ(e[1].loc.column, 52);
+  EXPECT_EQ(std::get<std::int64_t>(*e[1].alternatives.at(0).integer), 0);
+  ASSERT_EQ(e[1].os.size(), 1u);
+  EXPECT_EQ(e[1].os[0].name, "windows");
+  EXPECT_TRUE(e[2].os.empty());
+  EXPECT_EQ(e[2].alternatives.size(), 2u);
+
+  const CallStep& cs = call_step(s, 1);
+  EXPECT_EQ(expectation_for(cs, "macos"), &e[0]);
+  EXPECT_EQ(expectation_for(cs, "windows"), &e[1]);
+  EXPECT_EQ(expectation_for(cs, "linux"), &e[2]);
+}
+
+TEST(Parser_PerOsResults, WithoutDefaultGroupOtherOsesAreNotChecked) {
+  const Script s = parse_ok(std::string(kSock) + "close(c) = 0 @linux\n");
+  const CallStep& cs = call_step(s, 1);
+  ASSERT_EQ(cs.expects.size(), 1u);
+  EXPECT_NE(expectation_for(cs, "linux"), nullptr);
+  EXPECT_EQ(expectation_for(cs, "freebsd"), nullptr);
+}
+
+TEST(Parser_PerOsResults, DefaultGroupMayComeFirstAndValuesNeedNoSpaceBeforeAt) {
+  const Script s = parse_ok(std::string(kSock) + "P = port(c)\ngetsockname(c) = 0.0.0.0:0 = 0.0.0.0:P@macos\n" +
+                            "close(c) = 0@linux,macos\n");
+  const auto& e = call_step(s, 2).expects;
+  ASSERT_EQ(e.size(), 2u);
+  EXPECT_TRUE(e[0].os.empty());
+  EXPECT_EQ(e[1].os.at(0).name, "macos");
+  EXPECT_EQ(call_step(s, 3).expects.at(0).os.size(), 2u);
+}
+
+TEST(Parser_PerOsResultsAtWithoutName, ExpectsAnOsName) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @\n", 2, 15,
+                      "expected an OS name after '@' (such as linux or freebsd), found end of line"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @ = -1 EBADF\n", 2, 16, "expected an OS name after '@'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @linux,\n", 2, 21, "expected an OS name after ','"));
+}
+
+TEST(Parser_PerOsResultsDuplicateOs, IsRejectedAtTheSecondMention) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @linux,macos = -1 EBADF @windows,macos\n", 2, 47,
+                      "OS 'macos' already has expected results (the group at column 10)"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @linux,linux\n", 2, 21, "duplicate OS 'linux' in this list"));
+}
+
+TEST(Parser_PerOsResultsTwoDefaults, IsRejectedAtTheSecondEquals) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @linux = 0 = -1 EBADF\n", 2, 25,
+                      "a second group of expected results without '@OS' (the first is at column 21)"));
+}
+
+TEST(Parser_PerOsResultsJunk, IsRejected) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @linux junk\n", 2, 21,
+                      "unexpected 'junk' after the OS names; expected ',' and another OS name, '= RESULT'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = 0 @linux =\n", 2, 22, "expected a result after '='"));
+}
+
+TEST(Parser_ExpectOs, RestrictsAnExpectLineToTheListedOses) {
+  const Script s = parse_ok(std::string(kSock) + "P = port(c)\n"
+                                                 "expect P in 32768..60999 @linux\n"
+                                                 "expect P in 10000..65535 @freebsd, illumos\n"
+                                                 "expect state c == CLOSED @macos\n"
+                                                 "expect count TIME-WAIT == 0\n");
+  const auto& a = expect_step(s, 2);
+  ASSERT_EQ(a.os.size(), 1u);
+  EXPECT_EQ(a.os[0].name, "linux");
+  EXPECT_EQ(a.os[0].loc.column, 27);
+  EXPECT_EQ(expect_step(s, 3).os.size(), 2u);
+  EXPECT_EQ(expect_step(s, 4).os.at(0).name, "macos");
+  EXPECT_TRUE(expect_step(s, 5).os.empty());
+  EXPECT_FALSE(applies_to(a.os, "freebsd"));
+  EXPECT_TRUE(applies_to(a.os, "linux"));
+  EXPECT_TRUE(applies_to(expect_step(s, 5).os, "freebsd"));
+}
+
+TEST(Parser_ExpectOsMalformed, IsRejectedWithColumns) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nexpect P == 1 @\n", 3, 16, "expected an OS name after '@'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nexpect P == 1 @linux x\n", 3, 22,
+                      "unexpected 'x' after the OS names; expected end of line"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "P = port(c)\nexpect P == 1 @macos,macos\n", 3, 22, "duplicate OS 'macos'"));
+}
+
+TEST(Parser_SysctlOs, RestrictsASysctlToTheListedOses) {
+  const Script s = parse_ok("sysctl net.inet.tcp.msl=15000 @freebsd,macos\nsysctl net.ipv4.ip_local_port_range=40000 40010\n");
+  const auto& a = as<SysctlStep>(s.steps.at(0).body);
+  EXPECT_EQ(a.value, "15000");
+  ASSERT_EQ(a.os.size(), 2u);
+  EXPECT_EQ(a.os[1].name, "macos");
+  EXPECT_EQ(a.os[1].loc.column, 40);
+  const auto& b = as<SysctlStep>(s.steps.at(1).body);
+  EXPECT_EQ(b.value, "40000 40010");
+  EXPECT_TRUE(b.os.empty());
+  EXPECT_TRUE(FailsAt("sysctl a.b=1 @\n", 1, 15, "expected an OS name after '@'"));
+  EXPECT_TRUE(FailsAt("sysctl a.b= @linux\n", 1, 13, "missing value for sysctl 'a.b'"));
+}
+
 // Robustness: arbitrary damage to a valid script never crashes; the result is always exactly
 // one of script/error, and every error is located inside the text.
 

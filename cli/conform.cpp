@@ -1,0 +1,94 @@
+// `portlab conform FILE...`: every script on the model and on the real kernel, side by side.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "model/linux_profile.h"
+#include "props/conform.h"
+#include "sim/script/parser.h"
+
+namespace portlab::cli {
+
+namespace {
+
+std::optional<std::string> read_script(const std::string& path, std::string& why) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    why = ec.message();
+    return std::nullopt;
+  }
+  if (size > sim::script::kMaxScriptBytes) {
+    why = fmt::format("file is {} bytes; scripts are limited to {} bytes", size, sim::script::kMaxScriptBytes);
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    why = "cannot open";
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream& err) {
+  if (!(args.max_wait_seconds >= 0) || !(args.block_timeout_seconds > 0) || args.block_timeout_seconds > 600) {
+    err << "portlab: --max-wait must be >= 0 and --block-timeout in (0, 600] seconds\n";
+    return kExitBadInput;
+  }
+  // Parse everything first: on bad input nothing runs.
+  std::vector<std::pair<sim::script::Script, std::string>> scripts;
+  for (const auto& f : args.files) {
+    std::string why;
+    auto text = read_script(f, why);
+    if (!text) {
+      err << f << ": error: " << why << "\n";
+      return kExitBadInput;
+    }
+    auto parsed = sim::script::parse_script(*text, f);
+    if (!parsed.script) {
+      err << parsed.error->render();
+      return kExitBadInput;
+    }
+    scripts.emplace_back(std::move(*parsed.script), std::move(*text));
+  }
+  props::ConformOptions options;
+  options.seed = args.seed;
+  options.profile = &model::linux_profile();
+  options.allow_slow = args.allow_slow;
+  options.max_wait = std::chrono::duration_cast<model::Duration>(std::chrono::duration<double>(args.max_wait_seconds));
+  options.block_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(args.block_timeout_seconds * 1000));
+  bool same = true;
+  for (const auto& [script, text] : scripts) {
+    props::ConformRun run;
+    try {
+      run = props::run_conform(script, text, options);
+    } catch (const props::HarnessError& e) {
+      err << script.file << ": error: real-kernel harness: " << e.what() << "\n";
+      return kExitBadInput;
+    }
+    if (run.error) {
+      err << run.error->render();
+      return kExitBadInput;
+    }
+    if (run.refused) {
+      err << "portlab conform: " << *run.refused << "\n";
+      return kExitBadInput;
+    }
+    out << props::format_conform_text(*run.report);
+    if (!run.report->ok()) {
+      same = false;
+      out << fmt::format("reproduce: portlab conform {} --seed {}\n", script.file, args.seed);
+    }
+  }
+  return same ? kExitOk : kExitFailed;
+}
+
+}  // namespace portlab::cli
