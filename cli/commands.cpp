@@ -346,7 +346,7 @@ std::string md(std::string_view text) {
   return out;
 }
 
-// The catalogue of one profile, as committed in docs/rules/<os>.md.
+// The catalogue of one profile, as committed in docs/semantics/<os>.md.
 std::string markdown(const model::Profile& p) {
   std::vector<const model::Rule*> rules(p.rules.begin(), p.rules.end());
   const auto generic = generic_catalogue();

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "markdown", "json"}));
   rules_cmd->add_flag("--list-os", rules.list_os, "Print the registered profile names, one per line");
   rules_cmd->add_option("--write-docs", rules.write_docs,
-                        "Write the markdown catalogue of each profile to DIR/<os>.md (as in docs/rules/)");
+                        "Write the markdown catalogue of each profile to DIR/<os>.md (as in docs/semantics/)");
 
   portlab::cli::ConformArgs conform;
   auto* conform_cmd = app.add_subcommand(
