@@ -71,6 +71,7 @@ const Rule time_wait_syn_accepted{"tcp.time-wait.syn-accepted", "any", "a SYN wi
 const Rule fin_wait_2_orphan{"tcp.fin-wait-2.orphan", "any", "an orphaned FIN-WAIT-2 is closed after a timeout", "FIN-WAIT-2", "OS timer outside RFC 9293", C::inferred};
 const Rule fin_wait_2_linger2_rst{"tcp.fin-wait-2.rst", "any", "an orphan reaching FIN-WAIT-2 is reset at once", "CLOSED", "Linux TCP_LINGER2 < 0 only", C::code};
 const Rule orphan_data_rst{"tcp.orphan.data-rst", "any", "data arriving after close() is answered with RST", "CLOSED", "RFC 9293 3.10.7.4 / RFC 2525", C::inferred};
+const Rule setsockopt_reuse_after_bind{"tcp.setsockopt.after-bind", "any", "a reuse option set after bind() takes effect at the next conflict check (only Windows documents otherwise)", "0", "Linux/BSD read the flag at each check (semantics.md §2.3, §3.1)", C::code};
 // clang-format on
 }  // namespace common_rule
 

@@ -5,7 +5,7 @@
 
 namespace portlab::model {
 namespace {
-constexpr std::array<std::pair<Errno, std::string_view>, 26> kNames{{
+constexpr std::array<std::pair<Errno, std::string_view>, 39> kNames{{
     {Errno::ok, "0"},
     {Errno::eaddrinuse, "EADDRINUSE"},
     {Errno::eaddrnotavail, "EADDRNOTAVAIL"},
@@ -31,6 +31,19 @@ constexpr std::array<std::pair<Errno, std::string_view>, 26> kNames{{
     {Errno::wsaeacces, "WSAEACCES"},
     {Errno::wsaewouldblock, "WSAEWOULDBLOCK"},
     {Errno::wsaenobufs, "WSAENOBUFS"},
+    {Errno::wsaeaddrnotavail, "WSAEADDRNOTAVAIL"},
+    {Errno::wsaeconnreset, "WSAECONNRESET"},
+    {Errno::wsaeconnrefused, "WSAECONNREFUSED"},
+    {Errno::wsaeinval, "WSAEINVAL"},
+    {Errno::wsaenoprotoopt, "WSAENOPROTOOPT"},
+    {Errno::wsaeisconn, "WSAEISCONN"},
+    {Errno::wsaenotconn, "WSAENOTCONN"},
+    {Errno::wsaetimedout, "WSAETIMEDOUT"},
+    {Errno::wsaealready, "WSAEALREADY"},
+    {Errno::wsaeafnosupport, "WSAEAFNOSUPPORT"},
+    {Errno::wsaenetunreach, "WSAENETUNREACH"},
+    {Errno::wsaeshutdown, "WSAESHUTDOWN"},
+    {Errno::wsaenotsock, "WSAENOTSOCK"},
     {Errno::unmodelled, "UNMODELLED"},
 }};
 }  // namespace

@@ -37,6 +37,9 @@ const Rule close_linger0_rst{"freebsd.close.linger0-rst", "freebsd", "SO_LINGER 
 const Rule close_linger_wait{"freebsd.close.linger-wait", "freebsd", "SO_LINGER {1, N}: a blocking close() sleeps up to N s while connected", "0", "soclose (semantics.md §3.5)", C::code};
 const Rule close_linger_nowait{"freebsd.close.linger-nonblocking", "freebsd", "SO_LINGER {1, N} on a non-blocking socket that is disconnecting: no wait", "0", "soclose (semantics.md §3.5)", C::code};
 const Rule close_linger_expiry{"freebsd.close.linger-expiry-returns-0", "freebsd", "assumed: when the linger sleep times out, close(2) returns 0 (soclose returns EWOULDBLOCK; whether close(2) surfaces it was not checked)", "0", "semantics.md §3.5: not established", C::assumed};
+const Rule connect_einval_listening{"freebsd.connect.einval.listening", "freebsd", "connect() on a listening socket", "EINVAL", "tcp_usr_connect (semantics.md §3.2)", C::code};
+const Rule connect_port_zero{"freebsd.connect.eaddrnotavail.port-zero", "freebsd", "connect() to foreign port 0", "EADDRNOTAVAIL", "in_pcbconnect_setup (semantics.md §3.2)", C::code};
+const Rule connect_broadcast{"freebsd.connect.eacces.broadcast", "freebsd", "connect() to INADDR_BROADCAST", "EACCES", "tcp_usr_connect (semantics.md §3.2)", C::code};
 const Rule fin_wait_2_orphan{"freebsd.fin-wait-2.orphan", "freebsd", "assumed: an orphaned FIN-WAIT-2 is dropped after net.inet.tcp.finwait2_timeout (60 s)", "FIN-WAIT-2", "not in semantics.md", C::assumed};
 // clang-format on
 }  // namespace freebsd_rule
@@ -109,6 +112,13 @@ Decision bind_decide(const Knobs&, const BindOwnerView& n, std::span<const BindO
 
 Decision bound_connect_decide(const Knobs&, const TupleOccupant& o) { return bsd::bound_connect_decide(kFlavor, o); }
 
+Decision connect_precheck(const Knobs&, const ConnectRequest& q) {
+  if (q.listening) return {Errno::einval, &connect_einval_listening};
+  if (q.broadcast) return {Errno::eacces, &connect_broadcast};
+  if (q.port_zero) return {Errno::eaddrnotavail, &connect_port_zero};
+  return {};
+}
+
 // in_pcb_lport_dest with a foreign address: the exact 4-tuple must be free, and no bound or
 // listening PCB may hold (laddr, lport); connected PCBs to other destinations do not matter.
 ConnectPortVerdict connect_port_usable(const Knobs&, const ConnectPortFacts& f, TimePoint) {
@@ -133,7 +143,7 @@ std::optional<Duration> orphan_fin_wait_2_timeout(const Knobs& k, std::optional<
   return std::chrono::milliseconds(k.integer(knob::finwait2_timeout));
 }
 
-LingerAction close_linger(const Knobs&, const Linger& l, bool, bool nonblock) {
+LingerAction close_linger(const Knobs&, const Linger& l, bool, bool nonblock, bool) {
   if (!l.on) return {};
   if (l.seconds == 0) return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_rst};
   // soclose: SO_LINGER and SS_NBIO and already disconnecting -> do not wait.
@@ -176,7 +186,7 @@ constexpr CallRules calls() {
 }
 constexpr CallRules kCalls = calls();
 
-constexpr std::array<const Rule*, 26> kRules{
+constexpr std::array<const Rule*, 29> kRules{&connect_einval_listening, &connect_port_zero, &connect_broadcast,
     &bind_ok, &bind_exact_lookup_ok, &bind_shared_reuseport, &bind_shared_reuseport_lb, &bind_conflict_wildcard,
     &bind_conflict_exact, &bind_conflict_uid, &bind_conflict_v4_side, &freebsd_rule::bind_eacces_privileged,
     &freebsd_rule::bind_einval_already_bound, &bind_eaddrnotavail, &port0_ok, &port0_exhausted,
@@ -198,6 +208,7 @@ const Profile& freebsd_profile() {
       .params = params,
       .bind_decide = bind_decide,
       .listen_rechecks = false,
+      .connect_precheck = connect_precheck,
       .bound_connect_decide = bound_connect_decide,
       .connect_port_usable = connect_port_usable,
       .pick_bind_port = pick_bind_port,

@@ -105,6 +105,10 @@ struct Sock {
   bool bind_no_port = false;
   bool freebind = false;
   bool exclusiveaddruse = false;  // Windows
+  // The flags the conflict checks read: equal to reuseaddr/exclusiveaddruse, except on Windows
+  // where a value set after bind() has no effect (HostParams::reuse_options_fixed_at_bind).
+  bool share_reuseaddr = false;
+  bool share_exclusive = false;
   bool reuseport_lb = false;      // FreeBSD
   bool exclbind = false;          // illumos
   Linger linger;
@@ -292,12 +296,13 @@ struct Host::Impl {
     v.family = s.family;
     v.v6only = s.v6only;
     v.device = s.device;
-    v.reuseaddr = s.reuseaddr;
+    v.reuseaddr = s.share_reuseaddr;
     v.reuseport = s.reuseport;
     v.uid = s.uid;
     v.listening = s.state == TcpState::listen;
     v.connected = s.remote.has_value() && s.state != TcpState::closed && s.state != TcpState::listen;
-    v.exclusiveaddruse = s.exclusiveaddruse;
+    v.past_established = is_synchronized(s.state) && s.state != TcpState::established;
+    v.exclusiveaddruse = s.share_exclusive;
     v.reuseport_lb = s.reuseport_lb;
     v.exclbind = s.exclbind;
     return v;
@@ -313,6 +318,7 @@ struct Host::Impl {
     v.uid = t.uid;
     v.time_wait = true;
     v.connected = true;
+    v.past_established = true;
     return v;
   }
   BindOwnerView view_of(OwnerRef r) const { return r.time_wait ? view_of(*tws[r.id]) : view_of(*socks[r.id]); }
@@ -482,7 +488,7 @@ struct Host::Impl {
     tw.family = s.family;
     tw.v6only = s.v6only;
     tw.device = s.device;
-    tw.reuseaddr = s.reuseaddr;
+    tw.reuseaddr = s.share_reuseaddr;
     tw.reuseport = s.reuseport;
     tw.uid = s.uid;
     tw.fin_wait_2 = fin_wait_2;
@@ -616,6 +622,9 @@ struct Host::Impl {
     c.family = listener.family;
     c.uid = listener.uid;
     c.reuseaddr = listener.reuseaddr;
+    c.share_reuseaddr = listener.share_reuseaddr;
+    c.exclusiveaddruse = listener.exclusiveaddruse;
+    c.share_exclusive = listener.share_exclusive;
     c.reuseport = listener.reuseport;
     c.v6only = listener.v6only;
     c.linger = listener.linger;
@@ -959,6 +968,16 @@ struct Host::Impl {
     return r;
   }
 
+  // SO_REUSEADDR / SO_EXCLUSIVEADDRUSE on a socket that already has its port: Linux and the BSDs
+  // read the flag at every later conflict check; Windows fixes it at bind().
+  CallResult reuse_option_after_bind(Sock& s) {
+    if (!params.reuse_options_fixed_at_bind) {
+      s.share_reuseaddr = s.reuseaddr;
+      s.share_exclusive = s.exclusiveaddruse;
+    }
+    return ok(*R().setsockopt_reuse_after_bind);
+  }
+
   CallResult setsockopt(Fd fd, SockOpt opt, const OptValue& value) {
     Sock* sp = sock_of(fd);
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
@@ -968,6 +987,8 @@ struct Host::Impl {
     switch (opt) {
       case SockOpt::so_reuseaddr:
         s.reuseaddr = i && *i != 0;
+        if (s.lport != 0) return reuse_option_after_bind(s);
+        s.share_reuseaddr = s.reuseaddr;
         break;
       case SockOpt::so_reuseport:
         s.reuseport = i && *i != 0;
@@ -1016,6 +1037,8 @@ struct Host::Impl {
         break;
       case SockOpt::so_exclusiveaddruse:
         s.exclusiveaddruse = *i != 0;
+        if (s.lport != 0) return reuse_option_after_bind(s);
+        s.share_exclusive = s.exclusiveaddruse;
         break;
       case SockOpt::so_reuseport_lb:
         s.reuseport_lb = *i != 0;
@@ -1206,6 +1229,15 @@ struct Host::Impl {
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
     if (s.state == TcpState::syn_sent) return fail(Errno::ealready, *R().connect_ealready);
+    if (profile->connect_precheck) {
+      ConnectRequest q;
+      q.listening = s.state == TcpState::listen;
+      q.port_zero = dst0.port == 0;
+      q.broadcast = dst0.addr.family() == Family::inet && dst0.addr.v4_host_order() == 0xffffffffu;
+      q.to_itself = s.lport != 0 && dst0.port == s.lport && wire(dst0.addr) == wire(s.laddr);
+      const Decision d = profile->connect_precheck(knobs, q);
+      if (d.rule && !d.ok()) return fail(d);
+    }
     if (s.state == TcpState::listen || s.ss_connected) return fail(Errno::eisconn, *R().connect_eisconn);
     if (s.family == Family::inet && dst0.addr.family() != Family::inet) return fail(Errno::eafnosupport, *R().connect_eafnosupport);
     if (s.family == Family::inet6 && dst0.addr.family() != Family::inet6) return fail(Errno::einval, *R().connect_einval_short_addr);
@@ -1482,7 +1514,7 @@ struct Host::Impl {
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
     const SockId id = id_of(s);
-    const LingerAction linger = profile->close_linger(knobs, s.linger, s.linger_in_seconds, s.nonblock);
+    const LingerAction linger = profile->close_linger(knobs, s.linger, s.linger_in_seconds, s.nonblock, s.shut_wr);
     // Windows: a non-blocking close that would have to linger fails and leaves the socket open.
     if (linger.kind == LingerAction::Kind::fail && is_synchronized(s.state) && s.state != TcpState::time_wait)
       return fail(linger.err, *linger.rule);

@@ -22,7 +22,7 @@ const Rule bind_conflict_exclbind{"illumos.bind.conflict.exclbind", "illumos", "
 const Rule port0_ok{"illumos.bind.port0.ok", "illumos", "anonymous port: random start (tcp_random_anon_port=1) then sequential in tcp_smallest_anon_port..tcp_largest_anon_port", "0", "tcp_update_next_port (semantics.md §6)", C::code};
 const Rule port0_exhausted{"illumos.bind.port0.exhausted", "illumos", "no anonymous port: tcp_bindi returns 0 (TNOADDR); the socket errno is taken to be EADDRNOTAVAIL", "EADDRNOTAVAIL", "tcp_bindi (semantics.md §6; errno mapping inferred)", C::inferred};
 const Rule listen_ok{"illumos.listen.ok", "illumos", "assumed: listen() does not re-check conflicts (not read)", "0", "semantics.md §6: not read", C::assumed};
-const Rule connect_bound_ok{"illumos.connect.bound.ok", "illumos", "no endpoint holds the exact 4-tuple", "0", "semantics.md §6: not read", C::assumed};
+const Rule connect_bound_ok{"illumos.connect.bound.ok", "illumos", "assumed: connect() from a bound socket succeeds when no endpoint holds the exact 4-tuple (connect was not read)", "0", "semantics.md §6: not read", C::assumed};
 const Rule connect_bound_in_use{"illumos.connect.bound.tuple-in-use", "illumos", "assumed: an endpoint (TIME-WAIT included) holds the exact 4-tuple: EADDRINUSE, as on the BSDs", "EADDRINUSE", "semantics.md §1: not established", C::assumed};
 const Rule connect_autobind_ok{"illumos.connect.autobind.ok", "illumos", "assumed: connect() takes an unused anonymous port", "0", "semantics.md §6: not read", C::assumed};
 const Rule connect_autobind_exhausted{"illumos.connect.autobind.exhausted", "illumos", "no anonymous port (TNOADDR, errno mapping inferred)", "EADDRNOTAVAIL", "tcp_bindi (semantics.md §6)", C::inferred};
@@ -31,6 +31,7 @@ const Rule time_wait_rst_kill{"illumos.time-wait.rst-kill", "illumos", "assumed:
 const Rule time_wait_syn_accepted{"illumos.time-wait.syn-accepted", "illumos", "assumed: a SYN with a higher sequence number reopens TIME-WAIT (RFC 1122)", "SYN-RECEIVED", "semantics.md §6: not read", C::assumed};
 const Rule close_linger0_rst{"illumos.close.linger0-rst", "illumos", "assumed: SO_LINGER {1, 0} resets the connection (not read)", "0", "semantics.md §1: not read", C::assumed};
 const Rule close_linger_wait{"illumos.close.linger-wait", "illumos", "assumed: SO_LINGER {1, N} waits up to N s (not read)", "0", "semantics.md §1: not read", C::assumed};
+const Rule close_already_closed{"illumos.close.already-closed", "illumos", "assumed: closing a socket whose connection already ended sends nothing and leaves TIME-WAIT in place (close was not read)", "0", "semantics.md §6: not read", C::assumed};
 const Rule fin_wait_2_orphan{"illumos.fin-wait-2.orphan", "illumos", "assumed: an orphaned FIN-WAIT-2 is dropped after tcp_fin_wait_2_flush_interval (675 s)", "FIN-WAIT-2", "not in semantics.md", C::assumed};
 // clang-format on
 }  // namespace illumos_rule
@@ -78,7 +79,7 @@ Decision bind_decide(const Knobs&, const BindOwnerView& n, std::span<const BindO
       if (overlap) return {Errno::eaddrinuse, &bind_conflict_no_reuse};
       continue;
     }
-    if ((n.exclbind || e.exclbind) && !e.time_wait) {
+    if ((n.exclbind || e.exclbind) && !e.past_established) {  // existing endpoint at most ESTABLISHED
       const bool both_specific_different = !na.is_wildcard() && !ea.is_wildcard() && !same;
       if (!both_specific_different) return {Errno::eaddrinuse, &bind_conflict_exclbind};
     }
@@ -132,7 +133,7 @@ std::optional<Duration> orphan_fin_wait_2_timeout(const Knobs& k, std::optional<
   return std::chrono::milliseconds(k.integer(knob::fin_wait_2_flush));
 }
 
-LingerAction close_linger(const Knobs&, const Linger& l, bool, bool) {
+LingerAction close_linger(const Knobs&, const Linger& l, bool, bool, bool) {
   if (!l.on) return {};
   if (l.seconds == 0) return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_rst};
   return {LingerAction::Kind::wait, std::chrono::seconds(l.seconds < 0 ? 0 : l.seconds), false, Errno::ok,
@@ -165,11 +166,12 @@ constexpr CallRules calls() {
   c.time_wait_rst_kill = &illumos_rule::time_wait_rst_kill;
   c.time_wait_syn_accepted = &illumos_rule::time_wait_syn_accepted;
   c.fin_wait_2_orphan = &illumos_rule::fin_wait_2_orphan;
+  c.close_already_closed = &illumos_rule::close_already_closed;
   return c;
 }
 constexpr CallRules kCalls = calls();
 
-constexpr std::array<const Rule*, 19> kRules{
+constexpr std::array<const Rule*, 20> kRules{&illumos_rule::close_already_closed, 
     &bind_ok, &bind_other_version, &bind_reuseaddr_ok, &bind_conflict_no_reuse, &bind_conflict_reuseaddr,
     &bind_conflict_exclbind, &port0_ok, &port0_exhausted, &illumos_rule::listen_ok, &connect_bound_ok,
     &connect_bound_in_use, &connect_autobind_ok, &illumos_rule::connect_autobind_exhausted,
@@ -189,6 +191,7 @@ const Profile& illumos_profile() {
       .params = params,
       .bind_decide = bind_decide,
       .listen_rechecks = false,
+      .connect_precheck = nullptr,
       .bound_connect_decide = bound_connect_decide,
       .connect_port_usable = connect_port_usable,
       .pick_bind_port = pick_bind_port,

@@ -88,6 +88,7 @@ const Rule time_wait_syn_accepted{"linux.time-wait.syn-accepted", "linux", "a SY
 const Rule fin_wait_2_orphan{"linux.fin-wait-2.orphan", "linux", "an orphaned FIN-WAIT-2 lives tcp_fin_timeout (or TCP_LINGER2) seconds, at least 3.5 RTO, as a TIME-WAIT minisocket with substate FIN-WAIT-2", "FIN-WAIT-2", "tcp_close / tcp_fin_time (semantics.md §2.11)", C::test};
 const Rule fin_wait_2_linger2_rst{"linux.fin-wait-2.linger2-rst", "linux", "TCP_LINGER2 < 0: an orphan reaching FIN-WAIT-2 is reset at once", "CLOSED", "tcp_close linger2 < 0 (semantics.md §2.11)", C::code};
 const Rule orphan_data_rst{"linux.orphan.data-rst", "linux", "new data arriving at a closed (orphaned) socket is answered with RST", "CLOSED", "tcp_rcv_state_process RCV_SHUTDOWN abort-on-data", C::code};
+const Rule setsockopt_reuse_after_bind{"linux.setsockopt.reuse-after-bind", "linux", "SO_REUSEADDR/SO_REUSEPORT set after bind() count at the next conflict check: inet_bind_conflict reads sk_reuse each time (the seed's bind(0)-then-SO_REUSEADDR case)", "0", "inet_bind_conflict (semantics.md §2.3, shared/README.md)", C::code};
 const Rule listener_no_match_rst{"linux.segment.no-socket-rst", "linux", "a segment for which no socket exists is answered with RST", "RST", "tcp_v4_send_reset (RFC 9293 3.10.7.1)", C::code};
 const Rule v613_time_wait_reused{"linux-6.13.connect.autobind.time-wait-reused", "linux-6.13", "before 6.14: tcp_tw_reuse may recycle a TIME-WAIT once the clock is in a later second than the last peer timestamp (0-1 s); tcp_tw_reuse_delay does not exist", "0", "tcp_twsk_unique before commits 19ce8cd30465/ca6a6f93867a (semantics.md §2.7)", C::doc};
 const Rule v44_port0_ok{"linux-4.4.bind.port0.ok", "linux-4.4", "before 4.6: bind(addr, 0) starts at a random port and walks the whole range one by one (no odd-port preference, no SO_REUSEADDR half split)", "0", "inet_csk_get_port before commit ea8add2b1903 (semantics.md §2.10 history)", C::doc};
@@ -365,7 +366,7 @@ HostParams linux_params(const Knobs& k) {
 
 // __tcp_close: {1,0} -> tcp_disconnect (RST); {1,N} -> sk_stream_wait_close for up to N s,
 // O_NONBLOCK not consulted; expiry leaves the orphan to finish normally (semantics.md §2.12).
-LingerAction linux_close_linger(const Knobs&, const Linger& l, bool, bool) {
+LingerAction linux_close_linger(const Knobs&, const Linger& l, bool, bool, bool) {
   if (!l.on) return {};
   if (l.seconds == 0) return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_rst};
   // A negative l_linger is "forever" (>= MAX_SCHEDULE_TIMEOUT/HZ in sk_setsockopt).
@@ -516,6 +517,7 @@ const Profile& linux_profile() {
       .params = linux_params,
       .bind_decide = linux_bind_decide,
       .listen_rechecks = true,
+      .connect_precheck = nullptr,
       .bound_connect_decide = linux_bound_connect_decide,
       .connect_port_usable = linux_connect_port_usable,
       .pick_bind_port = linux_pick_bind_port,

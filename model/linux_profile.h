@@ -113,7 +113,8 @@ namespace linux_rule {
   X(fin_wait_2_orphan)                                   \
   X(fin_wait_2_linger2_rst)                              \
   X(orphan_data_rst)                                     \
-  X(listener_no_match_rst)
+  X(listener_no_match_rst)                               \
+  X(setsockopt_reuse_after_bind)
 
 #define PORTLAB_DECLARE_RULE(n) extern const Rule n;
 PORTLAB_LINUX_RULES(PORTLAB_DECLARE_RULE)

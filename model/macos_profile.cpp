@@ -29,6 +29,7 @@ const Rule connect_autobind_ok{"macos.connect.autobind.ok", "macos", "connect() 
 const Rule connect_autobind_exhausted{"macos.connect.autobind.exhausted", "macos", "connect() found no unused port", "EADDRNOTAVAIL", "in_pcbbind (semantics.md §4.2)", C::code};
 const Rule time_wait_enter{"macos.time-wait.enter", "macos", "TIME-WAIT for 2 x net.inet.tcp.msl = 2 x 15 s = 30 s", "TIME-WAIT", "tcp_timer.h TCPTV_MSL (semantics.md §4.3)", C::code};
 const Rule time_wait_syn_accepted{"macos.time-wait.syn-accepted", "macos", "a SYN with seq > rcv_nxt closes the TIME-WAIT and reaches the listener; RST in TIME-WAIT is ignored", "SYN-RECEIVED", "tcp_input.c (semantics.md §4.3)", C::code};
+const Rule connect_to_itself{"macos.connect.einval.to-itself", "macos", "connect() to the socket's own address and port", "EINVAL", "tcp_connect (semantics.md §4.2)", C::code};
 const Rule fin_wait_2_orphan{"macos.fin-wait-2.orphan", "macos", "an orphaned FIN-WAIT-2 lives net.inet.tcp.fin_timeout (60 s)", "FIN-WAIT-2", "TCPTV_FINWAIT2 (semantics.md §4.3)", C::code};
 const Rule close_unread_data_rst{"macos.close.unread-data-rst", "macos", "unread data in the receive buffer at close: tcp_drop, RST", "0", "tcp_disconnect so_rcv.sb_cc != 0 (semantics.md §4.4)", C::code};
 const Rule close_linger0_rst{"macos.close.linger0-rst", "macos", "SO_LINGER {1, 0}: tcp_drop, RST, no TIME-WAIT", "0", "tcp_disconnect (semantics.md §4.4)", C::code};
@@ -102,6 +103,11 @@ Decision bind_decide(const Knobs&, const BindOwnerView& n, std::span<const BindO
 
 Decision bound_connect_decide(const Knobs&, const TupleOccupant& o) { return bsd::bound_connect_decide(kFlavor, o); }
 
+Decision connect_precheck(const Knobs&, const ConnectRequest& q) {
+  if (q.to_itself) return {Errno::einval, &connect_to_itself};
+  return {};
+}
+
 // tcp_connect binds an unbound socket with wild = 1: the port must be entirely unused.
 ConnectPortVerdict connect_port_usable(const Knobs&, const ConnectPortFacts& f, TimePoint) {
   return {!f.any_overlapping_owner && f.occupant.kind == TupleOccupant::Kind::none, false};
@@ -125,7 +131,7 @@ std::optional<Duration> orphan_fin_wait_2_timeout(const Knobs& k, std::optional<
   return std::chrono::milliseconds(k.integer(knob::fin_timeout));
 }
 
-LingerAction close_linger(const Knobs&, const Linger& l, bool in_seconds, bool nonblock) {
+LingerAction close_linger(const Knobs&, const Linger& l, bool in_seconds, bool nonblock, bool) {
   if (!l.on) return {};
   if (l.seconds == 0) return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_rst};
   if (nonblock) return {LingerAction::Kind::graceful, {}, false, Errno::ok, &close_linger_nowait};
@@ -168,7 +174,7 @@ constexpr CallRules calls() {
 }
 constexpr CallRules kCalls = calls();
 
-constexpr std::array<const Rule*, 22> kRules{
+constexpr std::array<const Rule*, 23> kRules{&connect_to_itself, 
     &bind_ok, &bind_exact_lookup_ok, &bind_shared_reuseport, &bind_conflict_wildcard, &bind_conflict_exact,
     &bind_conflict_uid, &bind_conflict_v4_side, &macos_rule::bind_eacces_privileged, &port0_ok, &port0_exhausted,
     &macos_rule::listen_ok, &connect_bound_ok, &connect_bound_in_use, &connect_autobind_ok,
@@ -189,6 +195,7 @@ const Profile& macos_profile() {
       .params = params,
       .bind_decide = bind_decide,
       .listen_rechecks = false,
+      .connect_precheck = connect_precheck,
       .bound_connect_decide = bound_connect_decide,
       .connect_port_usable = connect_port_usable,
       .pick_bind_port = pick_bind_port,

@@ -36,6 +36,7 @@ struct BindOwnerView {
   bool exclusiveaddruse = false;  // Windows SO_EXCLUSIVEADDRUSE
   bool reuseport_lb = false;      // FreeBSD SO_REUSEPORT_LB
   bool exclbind = false;          // illumos TCP_EXCLBIND
+  bool past_established = false;  // FIN-WAIT-1 .. TIME-WAIT: the connection is closing
 };
 
 // Why bind() is called: an explicit port, the listen() re-check, or an ephemeral-port probe
@@ -79,6 +80,14 @@ struct ConnectPortFacts {
   TupleOccupant occupant;                      // who holds the exact 4-tuple
 };
 
+// What an OS may check before connect() does anything else.
+struct ConnectRequest {
+  bool listening = false;       // connect() on a listening socket
+  bool port_zero = false;       // destination port 0
+  bool broadcast = false;       // destination 255.255.255.255
+  bool to_itself = false;       // destination == the socket's own bound address and port
+};
+
 struct ConnectPortVerdict {
   bool usable = false;
   bool recycle_time_wait = false;  // usable because the 4-tuple's TIME-WAIT may be recycled
@@ -98,6 +107,7 @@ struct HostParams {
   bool rst_kills_time_wait = true;          // RFC 1337 "assassination" happens (Linux tcp_rfc1337=0)
   bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
   bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
+  bool reuse_options_fixed_at_bind = false; // Windows: SO_REUSEADDR/SO_EXCLUSIVEADDRUSE only count if set before bind()
 };
 
 // What close() does about SO_LINGER.
@@ -125,7 +135,7 @@ struct LingerAction {
   X(setsockopt_einval) X(setsockopt_enoprotoopt) X(setsockopt_enodev) X(getsockopt_ok) X(getsockname_ok)     \
   X(socket_ok) X(ebadf) X(time_wait_enter) X(time_wait_overflow) X(time_wait_expire) X(time_wait_rearm)      \
   X(time_wait_rst_kill) X(time_wait_syn_accepted) X(fin_wait_2_orphan) X(fin_wait_2_linger2_rst)            \
-  X(orphan_data_rst)
+  X(orphan_data_rst) X(setsockopt_reuse_after_bind)
 
 struct CallRules {
 #define PORTLAB_CALL_RULE_FIELD(n) const Rule* n = nullptr;
@@ -147,6 +157,8 @@ struct Profile {
                           BindMode mode) = nullptr;
   // Is listen() a new conflict check (Linux inet_csk_listen_start)? Reruns bind_decide with n.listening.
   bool listen_rechecks = false;
+  // connect() checks before the common ones; nullptr, or a Decision with no rule, lets it go on.
+  Decision (*connect_precheck)(const Knobs& knobs, const ConnectRequest& request) = nullptr;
   // connect() on a socket that owns its port, given the exact 4-tuple's occupant.
   Decision (*bound_connect_decide)(const Knobs& knobs, const TupleOccupant& occupant) = nullptr;
   // connect() autobind: may this port be used for this destination (and by recycling a TIME-WAIT)?
@@ -162,8 +174,10 @@ struct Profile {
   Duration (*time_wait_duration)(const Knobs& knobs) = nullptr;
   // Lifetime of an orphaned FIN-WAIT-2; nullopt means "send RST instead" (Linux TCP_LINGER2 < 0).
   std::optional<Duration> (*orphan_fin_wait_2_timeout)(const Knobs& knobs, std::optional<std::int64_t> linger2) = nullptr;
-  // close() under SO_LINGER; `in_seconds` is true when set with macOS SO_LINGER_SEC.
-  LingerAction (*close_linger)(const Knobs& knobs, const Linger& linger, bool in_seconds, bool nonblock) = nullptr;
+  // close() under SO_LINGER; `in_seconds` is true when set with macOS SO_LINGER_SEC, `shut_wr`
+  // when shutdown(SHUT_WR) came first.
+  LingerAction (*close_linger)(const Knobs& knobs, const Linger& linger, bool in_seconds, bool nonblock,
+                               bool shut_wr) = nullptr;
   // Does this OS have the option at all? (No: ENOPROTOOPT.)
   bool (*supports_option)(SockOpt opt) = nullptr;
   // The errno the application sees (Windows spells some WSAE*).

@@ -33,6 +33,9 @@ const Rule time_wait_syn_accepted{"windows.time-wait.syn-accepted", "windows", "
 const Rule close_linger0_rst{"windows.close.linger0-rst", "windows", "SO_LINGER {1, 0}: hard (abortive) close, RST; the peer's recv fails WSAECONNRESET", "0", "closesocket reference (semantics.md §5.3)", C::doc};
 const Rule close_linger_wait{"windows.close.linger-wait", "windows", "SO_LINGER {1, t>0} blocking: closesocket waits up to t for the data and FIN to be ACKed; on expiry the connection is reset", "0", "closesocket reference (semantics.md §5.3)", C::doc};
 const Rule close_linger_wouldblock{"windows.close.linger-wouldblock", "windows", "SO_LINGER {1, t>0} on a non-blocking socket: closesocket fails and the socket stays open", "WSAEWOULDBLOCK", "closesocket reference (semantics.md §5.3)", C::doc};
+const Rule close_linger0_after_shutdown{"windows.close.linger0-after-shutdown", "windows", "assumed: SO_LINGER {1, 0} after shutdown(SD_SEND) still resets the connection if it has not reached TIME-WAIT (modelled as on Linux; no primary source for current Windows)", "0", "semantics.md §5.3, §10: not established", C::assumed};
+const Rule close_already_closed{"windows.close.already-closed", "windows", "assumed: closing a socket whose connection already ended (e.g. in TIME-WAIT after shutdown) sends nothing and leaves TIME-WAIT in place", "0", "semantics.md §10: not established", C::assumed};
+const Rule setsockopt_after_bind{"windows.setsockopt.reuse-after-bind", "windows", "SO_REUSEADDR / SO_EXCLUSIVEADDRUSE set after bind() have no effect on sharing (they must be set before bind)", "0", "Using SO_REUSEADDR and SO_EXCLUSIVEADDRUSE (semantics.md §5.1)", C::doc};
 const Rule fin_wait_2_orphan{"windows.fin-wait-2.orphan", "windows", "assumed: an orphaned FIN-WAIT-2 is dropped after TcpFinWait2Delay (240 s)", "FIN-WAIT-2", "not in semantics.md", C::assumed};
 const Rule xp_bind_reuseaddr{"windows-xp.bind.reuseaddr-second-only", "windows-xp", "before Server 2003, the second socket's SO_REUSEADDR alone lets it bind the same address and port", "0", "Winsock SO_REUSEADDR page / MS blog 2005 (semantics.md §5.1)", C::doc};
 const Rule xp_bind_exclusive{"windows-xp.bind.exclusive", "windows-xp", "the first socket has SO_EXCLUSIVEADDRUSE (NT 4.0 SP4 and later)", "WSAEACCES", "Winsock SO_EXCLUSIVEADDRUSE page (semantics.md §5.1)", C::doc};
@@ -173,6 +176,7 @@ HostParams params(const Knobs& k) {
   p.syn_retries = static_cast<int>(k.integer(knob::connect_retries));
   p.rst_kills_time_wait = true;
   p.time_wait_syn_by_timestamp = false;
+  p.reuse_options_fixed_at_bind = true;
   return p;
 }
 
@@ -207,8 +211,10 @@ std::optional<Duration> orphan_fin_wait_2_timeout(const Knobs& k, std::optional<
   return std::chrono::seconds(k.integer(knob::finwait2));
 }
 
-LingerAction close_linger(const Knobs&, const Linger& l, bool, bool nonblock) {
+LingerAction close_linger(const Knobs&, const Linger& l, bool, bool nonblock, bool shut_wr) {
   if (!l.on) return {};
+  if (l.seconds == 0 && shut_wr)  // semantics.md §5.3: only KB176736 (NT 4.0) speaks to this
+    return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_after_shutdown};
   if (l.seconds == 0) return {LingerAction::Kind::abort, {}, false, Errno::ok, &close_linger0_rst};
   if (nonblock) return {LingerAction::Kind::fail, {}, false, Errno::wsaewouldblock, &close_linger_wouldblock};
   return {LingerAction::Kind::wait, std::chrono::seconds(l.seconds < 0 ? 0 : l.seconds), true, Errno::ok,
@@ -229,13 +235,28 @@ bool supports_option(SockOpt o) {
   }
 }
 
-// Winsock spells the errors it shares with POSIX with a WSA prefix; the ones the documents
-// quoted in semantics.md name are mapped, the rest keep their POSIX names.
+// Winsock's own error codes (Windows Sockets Error Codes reference): a non-blocking connect()
+// reports WSAEWOULDBLOCK, send() after shutdown(SD_SEND) WSAESHUTDOWN, a closed descriptor
+// WSAENOTSOCK; the rest are the WSA spellings of the POSIX names.
 Errno winsock_errno(Errno e) {
   switch (e) {
     case Errno::eaddrinuse: return Errno::wsaeaddrinuse;
     case Errno::eacces: return Errno::wsaeacces;
     case Errno::eagain: return Errno::wsaewouldblock;
+    case Errno::einprogress: return Errno::wsaewouldblock;
+    case Errno::eaddrnotavail: return Errno::wsaeaddrnotavail;
+    case Errno::econnreset: return Errno::wsaeconnreset;
+    case Errno::econnrefused: return Errno::wsaeconnrefused;
+    case Errno::einval: return Errno::wsaeinval;
+    case Errno::enoprotoopt: return Errno::wsaenoprotoopt;
+    case Errno::eisconn: return Errno::wsaeisconn;
+    case Errno::enotconn: return Errno::wsaenotconn;
+    case Errno::etimedout: return Errno::wsaetimedout;
+    case Errno::ealready: return Errno::wsaealready;
+    case Errno::eafnosupport: return Errno::wsaeafnosupport;
+    case Errno::enetunreach: return Errno::wsaenetunreach;
+    case Errno::epipe: return Errno::wsaeshutdown;
+    case Errno::ebadf: return Errno::wsaenotsock;
     default: return e;
   }
 }
@@ -250,11 +271,13 @@ constexpr CallRules calls() {
   c.time_wait_rst_kill = &windows_rule::time_wait_rst_kill;
   c.time_wait_syn_accepted = &windows_rule::time_wait_syn_accepted;
   c.fin_wait_2_orphan = &windows_rule::fin_wait_2_orphan;
+  c.close_already_closed = &windows_rule::close_already_closed;
+  c.setsockopt_reuse_after_bind = &windows_rule::setsockopt_after_bind;
   return c;
 }
 constexpr CallRules kCalls = calls();
 
-constexpr std::array<const Rule*, 21> kRules{
+constexpr std::array<const Rule*, 24> kRules{&close_linger0_after_shutdown, &windows_rule::close_already_closed, &setsockopt_after_bind,
     &bind_ok, &bind_success, &bind_check_same_user, &bind_check_other_user, &bind_inuse, &bind_denied,
     &bind_ignores_connections, &windows_rule::listen_ok, &connect_bound_ok, &connect_bound_in_use,
     &connect_autobind_ok, &windows_rule::connect_autobind_exhausted, &port0_ok, &port0_exhausted,
@@ -262,7 +285,7 @@ constexpr std::array<const Rule*, 21> kRules{
     &windows_rule::close_linger0_rst, &windows_rule::close_linger_wait, &close_linger_wouldblock,
     &windows_rule::fin_wait_2_orphan};
 
-constexpr std::array<const Rule*, 24> kXpRules{
+constexpr std::array<const Rule*, 27> kXpRules{&close_linger0_after_shutdown, &windows_rule::close_already_closed, &setsockopt_after_bind,
     &bind_ok, &xp_bind_reuseaddr, &xp_bind_exclusive, &xp_bind_inuse, &bind_inuse, &bind_ignores_connections,
     &windows_rule::listen_ok, &connect_bound_ok, &connect_bound_in_use, &connect_autobind_ok,
     &windows_rule::connect_autobind_exhausted, &port0_ok, &port0_exhausted, &windows_rule::time_wait_enter,
@@ -283,6 +306,7 @@ Profile make(std::string_view name, std::string_view description, std::string_vi
       .params = params,
       .bind_decide = decide,
       .listen_rechecks = false,
+      .connect_precheck = nullptr,
       .bound_connect_decide = bound_connect_decide,
       .connect_port_usable = connect_port_usable,
       .pick_bind_port = pick_bind_port,

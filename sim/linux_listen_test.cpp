@@ -1,0 +1,173 @@
+// Specification: listen() on Linux re-runs the bind-conflict check with the socket in LISTEN,
+// semantics.md §2.6 (inet_csk_listen_start: sk_state = TCP_LISTEN, then get_port; on failure
+// back to CLOSE). Since "E is not listening" is what lets SO_REUSEADDR share, whoever listens
+// second loses.
+#include <gtest/gtest.h>
+
+#include "sim/test_support.h"
+
+namespace portlab::testing {
+namespace {
+
+using model::Errno;
+using model::Fd;
+using model::TcpState;
+namespace lr = model::linux_rule;
+
+struct Row {
+  const char* name;
+  Reuse a;
+  const char* a_addr;
+  Reuse b;
+  const char* b_addr;
+  bool a_listens_first;
+  bool second_listen_ok;
+  const model::Rule* second_listen_rule;  // the rule of the second listen()
+};
+
+// semantics.md §2.6 "Cases where bind() succeeds but listen() fails", rows 1-7 (row 8, the
+// connected socket, is its own test below).
+const Row kRows[] = {
+    {"ReuseAddrBoth_SameSpecific", {.ra = true}, "127.0.0.1:5000", {.ra = true}, "127.0.0.1:5000", true, false,
+     &lr::listen_conflict_reuseaddr_existing_listens},
+    {"ReuseAddr_Then_ReuseAddrReusePort", {.ra = true}, "127.0.0.1:5000", {.ra = true, .rp = true}, "127.0.0.1:5000",
+     true, false, &lr::listen_conflict_reuseaddr_existing_listens},
+    {"ReuseAddrReusePort_Then_ReuseAddr", {.ra = true, .rp = true}, "127.0.0.1:5000", {.ra = true}, "127.0.0.1:5000",
+     true, false, &lr::listen_conflict_reuseaddr_existing_listens},
+    {"ReusePortBoth_SameUid", {.rp = true}, "127.0.0.1:5000", {.rp = true}, "127.0.0.1:5000", true, true,
+     &lr::listen_ok},
+    {"ReuseAddrReusePortBoth_SameUid", {.ra = true, .rp = true}, "127.0.0.1:5000", {.ra = true, .rp = true},
+     "127.0.0.1:5000", true, true, &lr::listen_ok},
+    {"ReuseAddr_SpecificListensFirst_WildcardSecond", {.ra = true}, "127.0.0.1:5000", {.ra = true}, "0.0.0.0:5000",
+     true, false, &lr::listen_conflict_reuseaddr_existing_listens},
+    {"ReuseAddr_WildcardListensFirst_SpecificSecond", {.ra = true}, "127.0.0.1:5000", {.ra = true}, "0.0.0.0:5000",
+     false, false, &lr::listen_conflict_reuseaddr_existing_listens},
+};
+
+class LinuxListenTable : public ::testing::TestWithParam<Row> {};
+
+TEST_P(LinuxListenTable, BothBindsSucceed_SecondListenFollowsTable) {
+  const Row r = GetParam();
+  LinuxWorld w;
+  const Fd a = w.socket();
+  w.reuse(a, r.a);
+  const Fd b = w.socket();
+  w.reuse(b, r.b);
+  EXPECT_TRUE(Gives(w.bind(a, r.a_addr), Errno::ok)) << "bind A";
+  EXPECT_TRUE(Gives(w.bind(b, r.b_addr), Errno::ok)) << "bind B";
+  const Fd first = r.a_listens_first ? a : b;
+  const Fd second = r.a_listens_first ? b : a;
+  EXPECT_TRUE(Gives(w.listen(first), Errno::ok, lr::listen_ok)) << "first listen";
+  EXPECT_TRUE(Gives(w.listen(second), r.second_listen_ok ? Errno::ok : Errno::eaddrinuse, *r.second_listen_rule))
+      << "second listen";
+  // A failed listen() leaves the socket CLOSE (and bound), not LISTEN.
+  EXPECT_EQ(w.host().socket_state(second), r.second_listen_ok ? TcpState::listen : TcpState::closed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Linux, LinuxListenTable, ::testing::ValuesIn(kRows),
+                         [](const ::testing::TestParamInfo<Row>& p) { return std::string(p.param.name); });
+
+// Row 1 in the other order: it is the order of listen() calls, not of bind() calls, that decides.
+TEST(LinuxListen, Linux_ReuseAddrBoth_SecondBoundListensFirst_FirstBoundLoses) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  w.reuse(a, {.ra = true});
+  must(w.bind(a, "127.0.0.1:5000"), "bind A");
+  const Fd b = w.socket();
+  w.reuse(b, {.ra = true});
+  must(w.bind(b, "127.0.0.1:5000"), "bind B");
+  EXPECT_TRUE(Gives(w.listen(b), Errno::ok, lr::listen_ok));
+  EXPECT_TRUE(Gives(w.listen(a), Errno::eaddrinuse, lr::listen_conflict_reuseaddr_existing_listens));
+}
+
+// The failed listener went back to CLOSE, still bound: once the winner closes it can listen.
+TEST(LinuxListen, Linux_FailedListen_SocketStaysBound_ListensAfterWinnerCloses) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  w.reuse(a, {.ra = true});
+  must(w.bind(a, "127.0.0.1:5000"), "bind A");
+  const Fd b = w.socket();
+  w.reuse(b, {.ra = true});
+  must(w.bind(b, "127.0.0.1:5000"), "bind B");
+  must(w.listen(a), "listen A");
+  ASSERT_TRUE(Gives(w.listen(b), Errno::eaddrinuse));
+  EXPECT_EQ(w.host().local_port(b), 5000);
+  must(w.close(a), "close A");
+  EXPECT_TRUE(Gives(w.listen(b), Errno::ok, lr::listen_ok));
+}
+
+// Row 8: "a server may listen on a port used by an outgoing connection if both have SO_REUSEADDR".
+TEST(LinuxListen, Linux_ReuseAddrBoth_ConnectedFromPort_ThenBindAndListenSamePort_Ok) {
+  LinuxWorld w;
+  const Fd srv = w.listener("127.0.0.1:7000");
+  const Fd a = w.socket();
+  w.reuse(a, {.ra = true});
+  must(w.bind(a, "127.0.0.1:5000"), "bind A");
+  w.establish(a, "127.0.0.1:7000", srv);
+  const Fd b = w.socket();
+  w.reuse(b, {.ra = true});
+  EXPECT_TRUE(Gives(w.bind(b, "127.0.0.1:5000"), Errno::ok, lr::bind_shared_reuseaddr));
+  EXPECT_TRUE(Gives(w.listen(b), Errno::ok, lr::listen_ok));
+}
+
+// Without SO_REUSEADDR on the connected socket, the same bind is refused (§2.3 connected (0,0)).
+TEST(LinuxListen, Linux_ConnectedFromPortWithoutReuse_BindSamePort_IsAddrInUse) {
+  LinuxWorld w;
+  const Fd srv = w.listener("127.0.0.1:7000");
+  const Fd a = w.socket();
+  must(w.bind(a, "127.0.0.1:5000"), "bind A");
+  w.establish(a, "127.0.0.1:7000", srv);
+  const Fd b = w.socket();
+  w.reuse(b, {.ra = true});
+  EXPECT_TRUE(Gives(w.bind(b, "127.0.0.1:5000"), Errno::eaddrinuse, lr::bind_conflict_no_reuse));
+}
+
+// semantics.md §2.6: listen() on a socket that is not CLOSE/LISTEN is EINVAL (connected: [test]).
+TEST(LinuxListen, Linux_ListenOnConnectedSocket_IsEinval) {
+  LinuxWorld w;
+  const Fd srv = w.listener("127.0.0.1:7000");
+  const Fd c = w.socket();
+  const Pair p = w.establish(c, "127.0.0.1:7000", srv);
+  EXPECT_TRUE(Gives(w.listen(p.client), Errno::einval, lr::listen_einval_state));
+  EXPECT_TRUE(Gives(w.listen(p.server), Errno::einval, lr::listen_einval_state));
+  EXPECT_EQ(w.host().socket_state(p.client), TcpState::established);
+}
+
+// listen() twice only changes the backlog (__inet_listen_sk).
+TEST(LinuxListen, Linux_ListenTwice_SecondIsOk) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  EXPECT_TRUE(Gives(w.listen(l, 5), Errno::ok, lr::listen_again));
+}
+
+// semantics.md §2.6: listen() without bind() autobinds an ephemeral port through the bind(0)
+// path (inet_csk_get_port(sk, 0)): a port in ip_local_port_range, odd first (§2.10), on 0.0.0.0.
+TEST(LinuxListen, Linux_ListenWithoutBind_AutobindsEphemeralPort) {
+  LinuxWorld w;
+  const Fd l = w.socket();
+  EXPECT_TRUE(Gives(w.listen(l), Errno::ok, lr::listen_ok));
+  const auto name = w.sockname(l);
+  ASSERT_TRUE(name);
+  EXPECT_TRUE(name->addr.is_wildcard());
+  EXPECT_GE(name->port, 32768);
+  EXPECT_LE(name->port, 60999);
+  EXPECT_EQ(name->port % 2, 1) << "bind(0)'s odd-port preference";
+  // ... and the port really is listening: a connect to it is accepted.
+  const Fd c = w.socket();
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:" + std::to_string(name->port)), Errno::ok));
+  EXPECT_TRUE(Gives(w.accept(l), Errno::ok, lr::accept_ok));
+}
+
+// ... and when the range has no free port, listen() fails with EADDRINUSE.
+TEST(LinuxListen, Linux_ListenWithoutBind_RangeExhausted_IsAddrInUse) {
+  LinuxWorld w;
+  w.knob("net.ipv4.ip_local_port_range", "40000 40000");
+  const Fd holder = w.socket();
+  must(w.bind(holder, "0.0.0.0:40000"), "bind the only port");
+  const Fd l = w.socket();
+  EXPECT_TRUE(Gives(w.listen(l), Errno::eaddrinuse, lr::listen_autobind_exhausted));
+  EXPECT_EQ(w.host().socket_state(l), TcpState::closed);
+}
+
+}  // namespace
+}  // namespace portlab::testing
