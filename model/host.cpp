@@ -938,7 +938,7 @@ struct Host::Impl {
         continue;
       }
       ++s.tcb.syn_retransmits;
-      s.tcb.rto *= 2;
+      s.tcb.rto = std::min<Duration>(s.tcb.rto * 2, std::chrono::seconds(120));  // TCP_RTO_MAX
       send_syn(s, at, out);
       s.tcb.rtx_deadline = at + s.tcb.rto;
       timers.insert({*s.tcb.rtx_deadline, TimerKind::syn_retransmit, id});

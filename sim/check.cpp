@@ -147,6 +147,25 @@ class Runner {
         host_names_.push_back(h.name);
         host_profiles_.push_back(h.os ? lookup(registry_, h.os->name) : profile_);
       }
+      // One address belongs to one host: the network could not tell where to deliver it.
+      std::map<model::IpAddress, std::string> owner;
+      for (const auto& h : script_.hosts) {
+        for (const auto& a : h.addresses) {
+          auto [it, fresh] = owner.emplace(a, h.name);
+          if (fresh) continue;
+          SourceLoc loc{0, 1};
+          for (int line = 1;; ++line) {
+            const std::string text = line_of(source_, line);
+            if (text.empty() && line > 1 && line_of(source_, line + 1).empty()) break;
+            if (text.rfind("host " + h.name + " ", 0) == 0) {
+              loc = {line, static_cast<int>(text.find(' ', 5)) + 2};
+              break;
+            }
+          }
+          return error(loc, "address " + a.to_string() + " is declared for host '" + it->second + "' and for host '" +
+                                h.name + "'; expected each address on one host only");
+        }
+      }
     }
     // Sysctls are checked against the knob table of every profile they can meet (a host's own
     // profile, or the OSes of their `@` list, or the run's) before anything runs.

@@ -1,0 +1,2 @@
+# Malformed: unknown statement. The first error is below; see the .expected sidecar.
+frobnicate the socket

@@ -1,0 +1,2 @@
+# Malformed: duplicate nonblock. The first error is below; see the .expected sidecar.
+a = socket(inet, stream, nonblock, nonblock)

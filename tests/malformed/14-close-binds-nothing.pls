@@ -1,0 +1,3 @@
+# Malformed: close binds nothing. The first error is below; see the .expected sidecar.
+a = socket(inet, stream)
+r = close(a)

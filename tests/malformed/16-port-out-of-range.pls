@@ -1,0 +1,3 @@
+# Malformed: port out of range. The first error is below; see the .expected sidecar.
+a = socket(inet, stream)
+bind(a, 127.0.0.1:65536) = 0

@@ -1,0 +1,3 @@
+# Malformed: errno without minus one. The first error is below; see the .expected sidecar.
+a = socket(inet, stream)
+bind(a, 127.0.0.1:7000) = EADDRINUSE

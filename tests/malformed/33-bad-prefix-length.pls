@@ -1,0 +1,2 @@
+# Malformed: bad prefix length. The first error is below; see the .expected sidecar.
+host client 10.0.0.1/33

@@ -1,0 +1,5 @@
+# Malformed: socket used on another host. The first error is below; see the .expected sidecar.
+host client 10.0.0.1
+host server 10.0.0.2
+client: c = socket(inet, stream)
+server: close(c) = 0

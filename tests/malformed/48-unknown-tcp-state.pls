@@ -1,0 +1,3 @@
+# Malformed: unknown tcp state. The first error is below; see the .expected sidecar.
+a = socket(inet, stream)
+expect state a == TIMEWAIT

@@ -1,0 +1,2 @@
+# Malformed: expect nothing. The first error is below; see the .expected sidecar.
+expect

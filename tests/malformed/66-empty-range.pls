@@ -1,0 +1,4 @@
+# Malformed: empty range. The first error is below; see the .expected sidecar.
+a = socket(inet, stream)
+P = port(a)
+expect P in 6000..5000
