@@ -126,6 +126,7 @@ struct Sock {
   std::uint16_t lport = 0;
   bool in_bind_table = false;
   bool bindport_lock = false;  // SOCK_BINDPORT_LOCK: the user chose the port
+  bool bindaddr_lock = false;  // SOCK_BINDADDR_LOCK: the user chose a specific address
   std::optional<Endpoint> remote;
   bool in_ehash = false;
   // SS_CONNECTING/SS_CONNECTED of the socket layer (inet_stream_connect).
@@ -1124,10 +1125,15 @@ struct Host::Impl {
     if (s.family == Family::inet6 && !a.is_wildcard() && !a.is_v4_mapped()) s.v6only = true;
     s.laddr = a;
     s.has_addr = true;
+    // SOCK_BINDADDR_LOCK: the user chose the address (a specific one), so a failed connect()
+    // does not reset it.
+    const bool saved_addr_lock = s.bindaddr_lock;
+    s.bindaddr_lock = !(a.is_wildcard() || (a.is_v4_mapped() && a.unmapped_v4()->is_wildcard()));
     auto restore = [&] {
       s.v6only = saved_v6only;
       s.laddr = saved_addr;
       s.has_addr = saved_has_addr;
+      s.bindaddr_lock = saved_addr_lock;
     };
     if (ep.port == 0 && s.bind_no_port) return ok(*R().bind_no_port_deferred);
     if (ep.port == 0) {
@@ -1600,7 +1606,15 @@ struct Host::Impl {
         Sock* s = sock_of(fd);
         if (!s) return fail(Errno::ebadf, *R().ebadf);
         if (s->state == TcpState::syn_sent || s->state == TcpState::syn_received) return std::nullopt;
-        if (s->so_error != Errno::ok) return take_so_error(*s, *R().connect_reset);
+        if (s->so_error != Errno::ok) {
+          auto r = take_so_error(*s, *R().connect_reset);
+          // __inet_stream_connect's error path calls tcp_disconnect: shutdown flags are cleared
+          // (recv() now says ENOTCONN, not EOF) and an address the user did not choose is reset.
+          s->tcb = Tcb{};
+          s->shut_rd = s->shut_wr = false;
+          if (!s->bindaddr_lock) s->laddr = IpAddress::any(s->family);
+          return r;
+        }
         CallResult r = first;
         r.pending = Pending::none;
         return r;

@@ -430,6 +430,19 @@ TEST(LinuxConnect, Linux_ConnectToPortNobodyListensOn_IsConnRefused) {
   EXPECT_EQ(w.host().socket_state(c), TcpState::closed);
 }
 
+// A blocking connect() that fails runs tcp_disconnect (__inet_stream_connect's error path): the
+// socket is usable again, recv() says ENOTCONN rather than EOF, and an address the user did not
+// choose goes back to the wildcard. Found by the differential test against a 6.18 kernel.
+TEST(LinuxConnect, Linux_FailedBlockingConnect_DisconnectsTheSocket_RecvEnotconn_WildcardKept) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  ASSERT_TRUE(Gives(w.bind(a, "0.0.0.0:7001"), Errno::ok));
+  ASSERT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::econnrefused, lr::connect_refused));
+  EXPECT_TRUE(Gives(w.recv(a, 1), Errno::enotconn, lr::recv_enotconn));
+  ASSERT_TRUE(Gives(w.listen(a), Errno::ok));
+  EXPECT_EQ(w.sockname(a)->addr, *model::IpAddress::parse("0.0.0.0")) << "SOCK_BINDADDR_LOCK was not set";
+}
+
 // inet_stream_connect: connect() on a connected socket, and on a listening one, is EISCONN.
 TEST(LinuxConnect, Linux_ConnectOnConnectedOrListeningSocket_IsEisconn) {
   LinuxWorld w;
