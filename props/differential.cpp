@@ -44,50 +44,12 @@ struct KnownDisagreement {
   bool (*matches)(const std::string& line, const StepComparison& r, const StepContext& ctx);
 };
 
-// "host: ADDR:PORT rest" -> ("host: :PORT rest", ADDR).
-std::pair<std::string, std::string> split_local_addr(const std::string& entry) {
-  const auto colon = entry.find(": ");
-  const auto sp = entry.find(' ', colon + 2);
-  const std::string local = entry.substr(colon + 2, sp - colon - 2);
-  const auto port_colon = local.rfind(':');
-  return {entry.substr(0, colon + 2) + local.substr(port_colon) + entry.substr(sp), local.substr(0, port_colon)};
-}
-
-// The only differences are local addresses: the kernel's is the wildcard, the model's specific.
-bool only_local_addr_reset(const StepComparison& r) {
-  if (r.model_only.empty() || r.model_only.size() != r.kernel_only.size()) return false;
-  std::vector<std::string> m, k;
-  for (const auto& e : r.model_only) m.push_back(split_local_addr(e).first);
-  for (const auto& e : r.kernel_only) {
-    auto [rest, addr] = split_local_addr(e);
-    if (addr != "0.0.0.0" && addr != "[::]") return false;
-    k.push_back(rest);
-  }
-  std::sort(m.begin(), m.end());
-  std::sort(k.begin(), k.end());
-  return m == k;
-}
-
 const KnownDisagreement kKnown[] = {
     {"model-says-unmodelled",
      "the model itself answers with its generic `unmodelled` rule (it declares the case outside what it "
      "models), so there is nothing to compare",
      [](const std::string&, const StepComparison& r, const StepContext&) {
        return r.rule && r.rule->id == model::generic_rule::unmodelled.id;
-     }},
-    {"recv-after-refused-connect",
-     "recv() on a socket whose connect() failed: kernel ENOTCONN (tcp_recvmsg: TCP_CLOSE without SOCK_DONE), "
-     "model 0 (linux.recv.eof)",
-     [](const std::string& line, const StepComparison& r, const StepContext&) {
-       return line.starts_with("recv(") && r.model_result == "0" && r.kernel_result == "-1 ENOTCONN" &&
-              r.model_only.empty() && r.kernel_only.empty();
-     }},
-    {"saddr-kept-after-failed-connect",
-     "after a connect() that failed (RST), the kernel resets the source address to the wildcard unless bind() "
-     "locked it (tcp_disconnect/tcp_set_state: inet_reset_saddr without SOCK_BINDADDR_LOCK); the model keeps the "
-     "address connect() chose, so a later listen() listens on 127.0.0.1 instead of 0.0.0.0",
-     [](const std::string&, const StepComparison& r, const StepContext&) {
-       return !r.result_differs && only_local_addr_reset(r);
      }},
     {"accept-returns-reset-child",
      "a connection that completed the handshake and was then reset (RST) while still in the accept queue: the "
