@@ -108,12 +108,19 @@ TEST(BrokenRule, EphemeralExhaustionTooEarlyIsCaught) {
   expect_caught(p, "ephemeral exhaustion (connect scans one parity only)");
 }
 
-// The exhaustion *errno* (connect: EADDRNOTAVAIL, bind(0): EADDRINUSE) is chosen in
-// model/host.cpp, not by a profile function, so a test-only profile cannot break it yet. The
-// hook needed: an `Errno` in PortChoice (or Profile::connect_exhausted_errno /
-// bind_exhausted_errno) that host.cpp returns instead of the hard-coded values.
+// The exhaustion errno: bind(0) reports EADDRNOTAVAIL (as connect() does) instead of Linux's
+// EADDRINUSE (inet_csk_get_port returns -EADDRINUSE, semantics.md §2.10).
+model::PortChoice bind0_wrong_errno(const Knobs& k, model::PortRange range, bool reuseaddr, std::uint32_t& last_port,
+                                    model::Rng& rng, const std::function<bool(std::uint16_t, bool)>& usable) {
+  model::PortChoice c = real().pick_bind_port(k, range, reuseaddr, last_port, rng, usable);
+  if (!c.port) c.err = model::Errno::eaddrnotavail;
+  return c;
+}
+
 TEST(BrokenRule, EphemeralExhaustionErrnoIsCaught) {
-  GTEST_SKIP() << "needs a profile hook for the exhaustion errno (model/host.cpp hard-codes it); see props/README.md";
+  model::Profile p = real();
+  p.pick_bind_port = bind0_wrong_errno;
+  expect_caught(p, "ephemeral exhaustion errno (bind(0) says EADDRNOTAVAIL)");
 }
 
 }  // namespace
