@@ -187,7 +187,10 @@ std::string format_table(const std::vector<const sim::CheckReport*>& runs, bool 
   return out;
 }
 
-std::optional<std::string> read_file(const std::string& path, std::string& why) {
+
+}  // namespace
+
+std::optional<std::string> read_script(const std::string& path, std::string& why) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) {
@@ -207,8 +210,6 @@ std::optional<std::string> read_file(const std::string& path, std::string& why) 
   ss << in.rdbuf();
   return ss.str();
 }
-
-}  // namespace
 
 std::optional<model::Duration> parse_duration(const std::string& text) {
   if (text.find_first_of("\n#") != std::string::npos) return std::nullopt;
@@ -252,7 +253,7 @@ int run_check_command(const CheckArgs& args, std::span<const model::Profile* con
   std::vector<std::pair<sim::script::Script, std::string>> scripts;
   for (const auto& f : args.files) {
     std::string why;
-    auto text = read_file(f, why);
+    auto text = read_script(f, why);
     if (!text) {
       err << f << ": error: " << why << "\n";
       return kExitBadInput;

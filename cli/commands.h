@@ -50,6 +50,9 @@ struct ConformArgs {
 
 int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream& err);
 
+// A script file's text, refusing files over the parser's size limit; nullopt and `why` on failure.
+std::optional<std::string> read_script(const std::string& path, std::string& why);
+
 // A duration written as in scripts ("1ms", "250us", "1.5s"); nullopt if malformed.
 std::optional<model::Duration> parse_duration(const std::string& text);
 

@@ -13,30 +13,6 @@
 
 namespace portlab::cli {
 
-namespace {
-
-std::optional<std::string> read_script(const std::string& path, std::string& why) {
-  std::error_code ec;
-  const auto size = std::filesystem::file_size(path, ec);
-  if (ec) {
-    why = ec.message();
-    return std::nullopt;
-  }
-  if (size > sim::script::kMaxScriptBytes) {
-    why = fmt::format("file is {} bytes; scripts are limited to {} bytes", size, sim::script::kMaxScriptBytes);
-    return std::nullopt;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    why = "cannot open";
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
 
 int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream& err) {
   if (!(args.max_wait_seconds >= 0) || !(args.block_timeout_seconds > 0) || args.block_timeout_seconds > 600) {

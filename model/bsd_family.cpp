@@ -3,12 +3,8 @@
 #include <optional>
 
 namespace portlab::model::bsd {
-namespace {
 
-// The address a PCB shows to an IPv4 or an IPv6 lookup. IPv4 lookups see AF_INET PCBs and
-// dual-stack AF_INET6 PCBs (INP_IPV4 set: `::` looks like INADDR_ANY, a v4-mapped address like
-// its IPv4 address); IPv6 lookups see AF_INET6 PCBs not bound to a v4-mapped address.
-std::optional<IpAddress> view(const BindOwnerView& e, Family lookup) {
+std::optional<IpAddress> lookup_address(const BindOwnerView& e, Family lookup) {
   if (lookup == Family::inet) {
     if (e.family == Family::inet) return e.addr;
     if (e.v6only) return std::nullopt;
@@ -18,6 +14,10 @@ std::optional<IpAddress> view(const BindOwnerView& e, Family lookup) {
   if (e.family != Family::inet6 || e.addr.is_v4_mapped()) return std::nullopt;
   return e.addr;
 }
+
+namespace {
+
+std::optional<IpAddress> view(const BindOwnerView& e, Family lookup) { return lookup_address(e, lookup); }
 
 struct Query {
   Family family;  // which lookup

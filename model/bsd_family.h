@@ -3,6 +3,8 @@
 // PCB lookups and the decisions built from them (semantics.md §3, §4).
 #pragma once
 
+#include <optional>
+
 #include "model/profile.h"
 
 namespace portlab::model::bsd {
@@ -25,6 +27,11 @@ struct BsdFlavor {
   const Rule* port0_exhausted = nullptr;
   const Rule* connect_autobind_ok = nullptr;
 };
+
+// The address a socket shows to an IPv4 or an IPv6 lookup: IPv4 lookups see AF_INET sockets and
+// dual-stack AF_INET6 ones (`::` as INADDR_ANY, a v4-mapped address as its IPv4 address); IPv6
+// lookups see AF_INET6 sockets not bound to a v4-mapped address. nullopt: invisible to it.
+std::optional<IpAddress> lookup_address(const BindOwnerView& e, Family lookup);
 
 // in_pcbbind_setup / in6_pcbbind (FreeBSD), in_pcbbind / in6_pcbbind (XNU).
 Decision bind_decide(const BsdFlavor& f, const BindOwnerView& n, std::span<const BindOwnerView> owners, BindMode mode);

@@ -88,18 +88,6 @@ Outcome matrix(Opt n, bool n_wild, Opt e, bool e_wild) {
   return kTable[row][col];
 }
 
-// The address as a lookup in N's family sees it (a dual-stack [::] socket also covers IPv4).
-std::optional<IpAddress> view(const BindOwnerView& e, Family f) {
-  if (f == Family::inet) {
-    if (e.family == Family::inet) return e.addr;
-    if (e.v6only) return std::nullopt;
-    if (e.addr.is_wildcard()) return IpAddress::any(Family::inet);
-    return e.addr.unmapped_v4();
-  }
-  if (e.family != Family::inet6 || e.addr.is_v4_mapped()) return std::nullopt;
-  return e.addr;
-}
-
 struct Overlap {
   bool overlaps = false;
   bool e_wild = false;
@@ -109,7 +97,7 @@ struct Overlap {
 Overlap overlap(const BindOwnerView& n, const BindOwnerView& e) {
   const Family f = (n.family == Family::inet || n.addr.is_v4_mapped()) ? Family::inet : Family::inet6;
   const IpAddress na = f == Family::inet && n.family == Family::inet6 ? *n.addr.unmapped_v4() : n.addr;
-  auto ea = view(e, f);
+  auto ea = bsd::lookup_address(e, f);  // a dual-stack [::] socket also covers IPv4
   if (!ea) return {};
   // Two different specific addresses never share anything (semantics.md §5.1).
   if (!na.is_wildcard() && !ea->is_wildcard() && na != *ea) return {};
