@@ -828,7 +828,9 @@ struct Host::Impl {
         s.so_error = tr.actions.report_refused       ? Errno::econnrefused
                      : s.state == TcpState::close_wait ? Errno::epipe
                                                        : Errno::econnreset;
-        s.so_error_rule = tr.actions.report_refused ? R().connect_refused : R().connect_reset;
+        s.so_error_rule = tr.actions.report_refused           ? R().connect_refused
+                          : s.so_error == Errno::epipe ? R().send_epipe
+                                                       : R().connect_reset;
       }
       event(now, where + " reset by peer", tr.actions.report_reset ? R().connect_reset : nullptr);
       apply_state(s, tr);
