@@ -167,8 +167,6 @@ bool supports_option(SockOpt o) {
   }
 }
 
-Errno same_errno(Errno e) { return e; }
-
 constexpr CallRules calls() {
   CallRules c = common_call_rules();
   c.bind_eaddrnotavail_not_local = &bind_eaddrnotavail;

@@ -111,10 +111,6 @@ Decision bound_connect_decide(const Knobs&, const TupleOccupant& o) {
   return {Errno::eaddrinuse, &connect_bound_in_use};
 }
 
-ConnectPortVerdict connect_port_usable(const Knobs&, const ConnectPortFacts& f, TimePoint) {
-  return {!f.any_overlapping_owner && f.occupant.kind == TupleOccupant::Kind::none, false};
-}
-
 PortChoice pick_bind_port(const Knobs&, PortRange r, bool, std::uint32_t& last, Rng& rng,
                           const std::function<bool(std::uint16_t, bool)>& usable) {
   return bsd::sequential_scan(r, true, last, rng, [&](std::uint16_t p) { return usable(p, false); }, &port0_ok,
@@ -154,8 +150,6 @@ bool supports_option(SockOpt o) {
   }
 }
 
-Errno same_errno(Errno e) { return e; }
-
 constexpr CallRules calls() {
   CallRules c = common_call_rules();
   c.listen_ok = &illumos_rule::listen_ok;
@@ -193,7 +187,7 @@ const Profile& illumos_profile() {
       .listen_rechecks = false,
       .connect_precheck = nullptr,
       .bound_connect_decide = bound_connect_decide,
-      .connect_port_usable = connect_port_usable,
+      .connect_port_usable = connect_needs_unused_port,
       .pick_bind_port = pick_bind_port,
       .pick_connect_port = pick_connect_port,
       .time_wait_duration = time_wait_duration,

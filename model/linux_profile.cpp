@@ -386,8 +386,6 @@ bool linux_supports_option(SockOpt o) {
   }
 }
 
-Errno identity_errno(Errno e) { return e; }
-
 #define PORTLAB_LINUX_CALL_SLOT(n) .n = &linux_rule::n,
 constexpr CallRules kLinuxCalls{PORTLAB_CALL_RULE_SLOTS(PORTLAB_LINUX_CALL_SLOT)};
 #undef PORTLAB_LINUX_CALL_SLOT
@@ -526,7 +524,7 @@ const Profile& linux_profile() {
       .orphan_fin_wait_2_timeout = linux_orphan_fin_wait_2_timeout,
       .close_linger = linux_close_linger,
       .supports_option = linux_supports_option,
-      .map_errno = identity_errno,
+      .map_errno = same_errno,
   };
   return p;
 }

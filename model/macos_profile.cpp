@@ -108,11 +108,6 @@ Decision connect_precheck(const Knobs&, const ConnectRequest& q) {
   return {};
 }
 
-// tcp_connect binds an unbound socket with wild = 1: the port must be entirely unused.
-ConnectPortVerdict connect_port_usable(const Knobs&, const ConnectPortFacts& f, TimePoint) {
-  return {!f.any_overlapping_owner && f.occupant.kind == TupleOccupant::Kind::none, false};
-}
-
 PortChoice pick_bind_port(const Knobs& k, PortRange r, bool, std::uint32_t& last, Rng& rng,
                           const std::function<bool(std::uint16_t, bool)>& usable) {
   return bsd::sequential_scan(r, k.integer(knob::randomize_ports) != 0, last, rng,
@@ -157,8 +152,6 @@ bool supports_option(SockOpt o) {
   }
 }
 
-Errno same_errno(Errno e) { return e; }
-
 constexpr CallRules calls() {
   CallRules c = common_call_rules();
   c.bind_eacces_privileged = &macos_rule::bind_eacces_privileged;
@@ -197,7 +190,7 @@ const Profile& macos_profile() {
       .listen_rechecks = false,
       .connect_precheck = connect_precheck,
       .bound_connect_decide = bound_connect_decide,
-      .connect_port_usable = connect_port_usable,
+      .connect_port_usable = connect_needs_unused_port,
       .pick_bind_port = pick_bind_port,
       .pick_connect_port = pick_connect_port,
       .time_wait_duration = time_wait_duration,

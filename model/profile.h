@@ -184,6 +184,13 @@ struct Profile {
   Errno (*map_errno)(Errno e) = nullptr;
 };
 
+// Policy pieces several profiles use unchanged.
+// The application sees the errno under the name the kernel gives it (every OS but Windows).
+Errno same_errno(Errno e);
+// connect() autobind takes only a port nobody holds at all (XNU's implicit bind with wild = 1;
+// assumed for Windows and illumos, whose algorithms are not documented or not read).
+ConnectPortVerdict connect_needs_unused_port(const Knobs& knobs, const ConnectPortFacts& facts, TimePoint now);
+
 namespace generic_rule {
 extern const Rule unmodelled;
 }  // namespace generic_rule

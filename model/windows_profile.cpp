@@ -173,10 +173,6 @@ Decision bound_connect_decide(const Knobs&, const TupleOccupant& o) {
   return {Errno::wsaeaddrinuse, &connect_bound_in_use};
 }
 
-ConnectPortVerdict connect_port_usable(const Knobs&, const ConnectPortFacts& f, TimePoint) {
-  return {!f.any_overlapping_owner && f.occupant.kind == TupleOccupant::Kind::none, false};
-}
-
 PortChoice pick_bind_port(const Knobs&, PortRange r, bool, std::uint32_t& last, Rng& rng,
                           const std::function<bool(std::uint16_t, bool)>& usable) {
   PortChoice c = bsd::sequential_scan(r, true, last, rng, [&](std::uint16_t p) { return usable(p, false); }, &port0_ok,
@@ -296,7 +292,7 @@ Profile make(std::string_view name, std::string_view description, std::string_vi
       .listen_rechecks = false,
       .connect_precheck = nullptr,
       .bound_connect_decide = bound_connect_decide,
-      .connect_port_usable = connect_port_usable,
+      .connect_port_usable = connect_needs_unused_port,
       .pick_bind_port = pick_bind_port,
       .pick_connect_port = pick_connect_port,
       .time_wait_duration = time_wait_duration,
