@@ -38,41 +38,6 @@ std::string trim(std::string s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-// `--os linux,freebsd` or `--os all`; on a bad name, `why` says so and the list is empty.
-std::vector<const model::Profile*> select_os(const std::string& spec, std::span<const model::Profile* const> registry,
-                                             std::string& why) {
-  std::vector<const model::Profile*> out;
-  // `all` is every OS; version variants (linux-4.4, windows-xp, ...) are named explicitly.
-  if (trim(spec) == "all") {
-    for (const model::Profile* p : registry)
-      if (p->variant_of.empty()) out.push_back(p);
-    return out;
-  }
-  std::stringstream ss(spec);
-  std::string item;
-  std::set<std::string> seen;
-  bool any = false;
-  while (std::getline(ss, item, ',')) {
-    any = true;
-    item = trim(item);
-    const model::Profile* p = find_in(registry, item);
-    if (!p) {
-      why = fmt::format("unknown --os '{}'; expected one or more of: {} (comma-separated), or all", item,
-                        known_os(registry));
-      return {};
-    }
-    if (!seen.insert(item).second) {
-      why = fmt::format("--os names '{}' twice", item);
-      return {};
-    }
-    out.push_back(p);
-  }
-  if (!any || spec.back() == ',') {
-    why = fmt::format("bad --os '{}'; expected one or more of: {} (comma-separated), or all", spec, known_os(registry));
-    return {};
-  }
-  return out;
-}
 
 // The rule id as a table cell: without its OS prefix when that is the column's OS, or the OS a
 // version variant belongs to ("linux." in the linux-4.4 column).
@@ -189,6 +154,42 @@ std::string format_table(const std::vector<const sim::CheckReport*>& runs, bool 
 
 
 }  // namespace
+
+// `--os linux,freebsd` or `--os all`; on a bad name, `why` says so and the list is empty.
+std::vector<const model::Profile*> select_os(const std::string& spec, std::span<const model::Profile* const> registry,
+                                             std::string& why) {
+  std::vector<const model::Profile*> out;
+  // `all` is every OS; version variants (linux-4.4, windows-xp, ...) are named explicitly.
+  if (trim(spec) == "all") {
+    for (const model::Profile* p : registry)
+      if (p->variant_of.empty()) out.push_back(p);
+    return out;
+  }
+  std::stringstream ss(spec);
+  std::string item;
+  std::set<std::string> seen;
+  bool any = false;
+  while (std::getline(ss, item, ',')) {
+    any = true;
+    item = trim(item);
+    const model::Profile* p = find_in(registry, item);
+    if (!p) {
+      why = fmt::format("unknown --os '{}'; expected one or more of: {} (comma-separated), or all", item,
+                        known_os(registry));
+      return {};
+    }
+    if (!seen.insert(item).second) {
+      why = fmt::format("--os names '{}' twice", item);
+      return {};
+    }
+    out.push_back(p);
+  }
+  if (!any || spec.back() == ',') {
+    why = fmt::format("bad --os '{}'; expected one or more of: {} (comma-separated), or all", spec, known_os(registry));
+    return {};
+  }
+  return out;
+}
 
 std::optional<std::string> read_script(const std::string& path, std::string& why) {
   std::error_code ec;

@@ -57,6 +57,32 @@ std::optional<std::string> read_script(const std::string& path, std::string& why
 std::optional<model::Duration> parse_duration(const std::string& text);
 
 int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& err);
+
+// `--os linux,freebsd` or `--os all` (every OS, not the version variants); on a bad name, `why`
+// says so and the list is empty.
+std::vector<const model::Profile*> select_os(const std::string& spec, std::span<const model::Profile* const> registry,
+                                             std::string& why);
+
+// `portlab simulate` (cli/simulate_command.cpp).
+struct SimulateArgs {
+  std::string file;
+  std::string os;  // as for check; "" = the script's `os` line, else linux
+  std::uint64_t seed = 1;
+  std::string duration;        // "" = each workload's own
+  bool json = false;
+  std::string events;          // FILE: the event log
+  std::string csv;             // FILE: the time series
+  std::string json_out;        // FILE: the JSON report (besides the text on stdout)
+  std::string plot;            // FILE.svg
+  bool capacity = false;       // also search the sustainable rate by simulation
+  int swarm = 0;               // N random configurations
+  int swarm_case = -1;         // re-run one swarm configuration
+  bool progress = false;       // progress bar on stderr (main: stderr is a terminal)
+  std::uint64_t max_connections = 50'000'000;
+  std::string max_virtual_time = "10080m";
+  double max_seconds = 600;
+};
+int run_simulate_command(const SimulateArgs& args, std::ostream& out, std::ostream& err);
 int run_rules_command(const RulesArgs& args, std::ostream& out, std::ostream& err);
 
 // The same, over an explicit list of profiles instead of model::all_profiles() (tests use a

@@ -52,6 +52,27 @@ int main(int argc, char** argv) {
   conform_cmd->add_option("--block-timeout", conform.block_timeout_seconds,
                           "Seconds after which a blocking call counts as blocked forever (default 3)");
 
+  portlab::cli::SimulateArgs sim;
+  auto* sim_cmd = app.add_subcommand(
+      "simulate", "Run the script's reconnect workloads over virtual time and report failures, TIME-WAIT, port "
+                  "occupancy, latency and capacity per OS");
+  sim_cmd->add_option("file", sim.file, "Scenario script with workload blocks (.pls)")->required();
+  sim_cmd->add_option("--os", sim.os, "OS profiles: NAME[,NAME...] or all (default: the script's `os` line, else linux)");
+  sim_cmd->add_option("--seed", sim.seed, "Seed for every random choice (default 1)");
+  sim_cmd->add_option("--duration", sim.duration, "Run every workload for this long instead of its own duration");
+  sim_cmd->add_flag("--json", sim.json, "Print one JSON document (with the time series) instead of text");
+  sim_cmd->add_option("--json-out", sim.json_out, "Also write the JSON reports to FILE");
+  sim_cmd->add_option("--events", sim.events, "Write the event log (one line per event, fixed columns) to FILE");
+  sim_cmd->add_option("--csv", sim.csv, "Write the time series as CSV to FILE");
+  sim_cmd->add_option("--plot", sim.plot, "Draw rate, failures, TIME-WAIT and port occupancy over time to FILE.svg");
+  sim_cmd->add_flag("--capacity", sim.capacity,
+                    "Also find the sustainable rate by simulation (a bisection over the offered rate)");
+  sim_cmd->add_option("--swarm", sim.swarm, "Run N configurations drawn from the seed; report the failing ones");
+  sim_cmd->add_option("--swarm-case", sim.swarm_case, "Run configuration K of --swarm (as its reproduce line says)");
+  sim_cmd->add_option("--max-connections", sim.max_connections, "Stop after this many connection attempts (default 5e7)");
+  sim_cmd->add_option("--max-virtual-time", sim.max_virtual_time, "Virtual time a workload may cover (default 10080m)");
+  sim_cmd->add_option("--max-seconds", sim.max_seconds, "Wall-clock seconds one run may take (default 600)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -62,6 +83,11 @@ int main(int argc, char** argv) {
     // Colour only for a terminal, and never when NO_COLOR is set (https://no-color.org).
     check.color = isatty(STDOUT_FILENO) != 0 && std::getenv("NO_COLOR") == nullptr;
     return portlab::cli::run_check_command(check, std::cout, std::cerr);
+  }
+  if (*sim_cmd) {
+    // A progress bar only on a terminal.
+    sim.progress = isatty(STDERR_FILENO) != 0;
+    return portlab::cli::run_simulate_command(sim, std::cout, std::cerr);
   }
   if (*conform_cmd) return portlab::cli::run_conform_command(conform, std::cout, std::cerr);
   if (*rules_cmd) return portlab::cli::run_rules_command(rules, std::cout, std::cerr);

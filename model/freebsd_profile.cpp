@@ -122,7 +122,7 @@ Decision connect_precheck(const Knobs&, const ConnectRequest& q) {
 // in_pcb_lport_dest with a foreign address: the exact 4-tuple must be free, and no bound or
 // listening PCB may hold (laddr, lport); connected PCBs to other destinations do not matter.
 ConnectPortVerdict connect_port_usable(const Knobs&, const ConnectPortFacts& f, TimePoint) {
-  return {f.occupant.kind == TupleOccupant::Kind::none && !f.unconnected_overlapping_owner, false};
+  return {f.occupant.kind == TupleOccupant::Kind::none && !f.unconnected_overlapping_owner, false, std::nullopt};
 }
 
 PortChoice pick_bind_port(const Knobs& k, PortRange r, bool, std::uint32_t& last, Rng& rng,

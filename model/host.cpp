@@ -211,6 +211,27 @@ struct Host::Impl {
   std::map<Fd, Lingering> lingering;  // close() waiting under SO_LINGER {1, N>0}
   std::vector<HostEvent> events;
 
+  // A failed connect() port search, remembered until the host's ports or connections change
+  // (generation) or a verdict that depends on time may change (valid_until). When a range is
+  // exhausted, every further connect() to that destination would rescan it in full, probing
+  // tens of thousands of ports; the kernel pays that cost, the model reports it (probes) but
+  // does not repeat it. Only searches that neither drew from the generator nor moved a
+  // sequential cursor are remembered, so the memo never changes a run's choices.
+  std::uint64_t generation = 0;
+  bool memoize_scans = true;
+  struct ScanMemo {
+    std::uint64_t generation = 0;
+    IpAddress src;
+    Endpoint dst;
+    PortRange range;
+    bool per_socket_range = false;
+    std::uint64_t port_offset = 0;
+    std::uint32_t perturb = 0;
+    std::optional<TimePoint> valid_until;
+    CallResult result;
+  };
+  std::optional<ScanMemo> scan_memo;
+
   Impl(const Profile& p, HostConfig c)
       : profile(&p), config(std::move(c)), knobs(p.knobs), params(p.params(knobs)), rng(config.seed) {
     secret_port = rng.next_u64();
@@ -1350,6 +1371,15 @@ struct Host::Impl {
     in.per_socket_range = s.port_range.low || s.port_range.high;
     in.port_offset = mix64(secret_port ^ hash_addr(src) ^ (hash_addr(dst.addr) << 1) ^ (std::uint64_t{dst.port} << 32) ^
                            mix64(bucket10s));
+    std::uint32_t& perturb = perturb_slot(in.port_offset);
+    if (scan_memo && scan_memo->generation == generation && scan_memo->src == src && scan_memo->dst == dst &&
+        scan_memo->range == in.range && scan_memo->per_socket_range == in.per_socket_range &&
+        scan_memo->port_offset == in.port_offset && scan_memo->perturb == perturb &&
+        (!scan_memo->valid_until || now < *scan_memo->valid_until)) {
+      recycled_tw.reset();
+      return scan_memo->result;
+    }
+    std::optional<TimePoint> changes_at;
     auto usable = [&](std::uint16_t port) {
       recycled_tw.reset();
       ConnectPortFacts f;
@@ -1367,12 +1397,18 @@ struct Host::Impl {
       f.occupant = occupant_of({{src, port}, dst}, tw_id);
       const ConnectPortVerdict v = profile->connect_port_usable(knobs, f, now);
       if (v.usable && v.recycle_time_wait) recycled_tw = tw_id;
+      if (v.changes_at && (!changes_at || *v.changes_at < *changes_at)) changes_at = v.changes_at;
       return v.usable;
     };
-    PortChoice c = profile->pick_connect_port(knobs, in, perturb_slot(in.port_offset), last_port, rng, usable);
+    const Rng rng_before = rng;
+    const std::uint32_t last_port_before = last_port;
+    const std::uint32_t perturb_before = perturb;
+    PortChoice c = profile->pick_connect_port(knobs, in, perturb, last_port, rng, usable);
     if (!c.port) {
       CallResult r = fail(c.err, *c.rule);
       r.probes = c.probes;
+      if (rng == rng_before && last_port == last_port_before && perturb == perturb_before && memoize_scans)
+        scan_memo = ScanMemo{generation, src, dst, in.range, in.per_socket_range, in.port_offset, perturb, changes_at, r};
       return r;
     }
     s.lport = *c.port;
@@ -1678,27 +1714,90 @@ CallResult Host::socket(Family family, bool nonblock, std::uint32_t uid) {
   return m.finish(Impl::ok(*m.R().socket_ok, m.new_fd(id)));
 }
 
+namespace {
+// What of a socket a connect() port search can see: nothing for a socket without port or
+// connection. A call that leaves it unchanged (and emits nothing) leaves every search's verdicts
+// unchanged; any other change bumps the host's generation, which forgets a remembered search.
+struct SearchView {
+  std::uint16_t lport = 0;
+  TcpState state = TcpState::closed;
+  bool in_bind_table = false;
+  bool has_remote = false;
+  bool v6only = false;
+  bool reuseaddr = false;
+  bool reuseport = false;
+  IpAddress laddr;
+  friend bool operator==(const SearchView&, const SearchView&) = default;
+};
+}  // namespace
+
+struct GenerationGuard {
+  Host::Impl& m;
+  Fd fd;
+  std::optional<SearchView> before;
+  static std::optional<SearchView> view(const Host::Impl& m, Fd fd);
+  GenerationGuard(Host::Impl& impl, Fd f) : m(impl), fd(f), before(view(impl, f)) {}
+  ~GenerationGuard();
+};
+
 CallResult Host::setsockopt(Fd fd, SockOpt opt, const OptValue& value) {
+  GenerationGuard g(*impl_, fd);
   return impl_->finish(impl_->setsockopt(fd, opt, value));
 }
 CallResult Host::getsockopt(Fd fd, SockOpt opt) const { return impl_->finish(impl_->getsockopt(fd, opt)); }
-CallResult Host::bind(Fd fd, const Endpoint& ep) { return impl_->finish(impl_->bind(fd, ep)); }
-CallResult Host::listen(Fd fd, int backlog) { return impl_->finish(impl_->listen(fd, backlog)); }
-CallResult Host::connect(Fd fd, const Endpoint& dst, TimePoint now, std::vector<Segment>& out) {
-  return impl_->finish(impl_->connect(fd, dst, now, out));
+CallResult Host::bind(Fd fd, const Endpoint& ep) {
+  GenerationGuard g(*impl_, fd);
+  return impl_->finish(impl_->bind(fd, ep));
 }
-CallResult Host::accept(Fd fd) { return impl_->finish(impl_->accept(fd)); }
+CallResult Host::listen(Fd fd, int backlog) {
+  GenerationGuard g(*impl_, fd);
+  return impl_->finish(impl_->listen(fd, backlog));
+}
+CallResult Host::connect(Fd fd, const Endpoint& dst, TimePoint now, std::vector<Segment>& out) {
+  GenerationGuard g(*impl_, fd);
+  const std::size_t emitted = out.size();
+  auto r = impl_->finish(impl_->connect(fd, dst, now, out));
+  if (out.size() != emitted) ++impl_->generation;
+  return r;
+}
+CallResult Host::accept(Fd fd) {
+  ++impl_->generation;
+  return impl_->finish(impl_->accept(fd));
+}
 CallResult Host::send(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
+  ++impl_->generation;
   return impl_->finish(impl_->send(fd, bytes, now, out));
 }
 CallResult Host::recv(Fd fd, std::int64_t bytes, TimePoint now, std::vector<Segment>& out) {
+  ++impl_->generation;
   return impl_->finish(impl_->recv(fd, bytes, now, out));
 }
 CallResult Host::shutdown(Fd fd, bool rd, bool wr, TimePoint now, std::vector<Segment>& out) {
+  ++impl_->generation;
   return impl_->finish(impl_->shutdown(fd, rd, wr, now, out));
 }
 CallResult Host::close(Fd fd, TimePoint now, std::vector<Segment>& out) {
-  return impl_->finish(impl_->close(fd, now, out));
+  GenerationGuard g(*impl_, fd);
+  const std::size_t emitted = out.size();
+  auto r = impl_->finish(impl_->close(fd, now, out));
+  if (out.size() != emitted) ++impl_->generation;
+  return r;
+}
+
+std::optional<SearchView> GenerationGuard::view(const Host::Impl& m, Fd fd) {
+  const auto* s = m.sock_of(fd);
+  if (!s || (s->lport == 0 && !s->in_bind_table && s->state == TcpState::closed && !s->remote)) return std::nullopt;
+  return SearchView{s->lport, s->state, s->in_bind_table, s->remote.has_value(), s->v6only, s->reuseaddr, s->reuseport,
+                    s->laddr};
+}
+
+GenerationGuard::~GenerationGuard() {
+  if (view(m, fd) != before) ++m.generation;
+}
+
+void Host::set_memoize_port_searches(bool on) {
+  impl_->memoize_scans = on;
+  impl_->scan_memo.reset();
 }
 
 CallResult Host::getsockname(Fd fd) const {
@@ -1714,18 +1813,23 @@ std::string Host::sysctl(std::string_view name, std::string_view value) {
   auto& m = *impl_;
   std::string err = m.knobs.set(name, value);
   if (err.empty()) m.params = m.profile->params(m.knobs);
+  ++m.generation;
   return err;
 }
 
 std::optional<CallResult> Host::poll(Fd fd, Pending what, const CallResult& first, std::int64_t bytes, TimePoint now,
                                      std::vector<Segment>& out) {
+  GenerationGuard g(*impl_, fd);
+  const std::size_t emitted = out.size();
   auto r = impl_->poll(fd, what, first, bytes, now, out);
   if (r) *r = impl_->finish(*r);
+  if (r || out.size() != emitted) ++impl_->generation;
   return r;
 }
 
 void Host::linger_expired(Fd fd, TimePoint now, std::vector<Segment>& out) {
   auto& m = *impl_;
+  ++m.generation;
   auto it = m.lingering.find(fd);
   if (it == m.lingering.end()) return;
   const auto l = it->second;
@@ -1739,8 +1843,14 @@ void Host::linger_expired(Fd fd, TimePoint now, std::vector<Segment>& out) {
   }
 }
 
-void Host::deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out) { impl_->deliver(seg, now, out); }
-void Host::advance(TimePoint now, std::vector<Segment>& out) { impl_->advance(now, out); }
+void Host::deliver(const Segment& seg, TimePoint now, std::vector<Segment>& out) {
+  ++impl_->generation;
+  impl_->deliver(seg, now, out);
+}
+void Host::advance(TimePoint now, std::vector<Segment>& out) {
+  ++impl_->generation;
+  impl_->advance(now, out);
+}
 
 std::optional<TimePoint> Host::next_deadline() const {
   if (impl_->timers.empty()) return std::nullopt;
@@ -1781,6 +1891,39 @@ std::size_t Host::time_wait_count() const {
   for (const auto& tw : impl_->tws)
     if (tw && !tw->fin_wait_2) ++n;
   return n;
+}
+
+HostCensus Host::census() const {
+  const auto& m = *impl_;
+  HostCensus c;
+  const PortRange range = m.params.ephemeral;
+  c.ephemeral_range = range.high >= range.low ? range.high - range.low + 1u : 0u;
+  std::vector<bool> seen(65536, false);
+  auto port = [&](std::uint16_t p) {
+    if (p == 0 || seen[p]) return;
+    seen[p] = true;
+    ++c.ports_in_use;
+    if (p >= range.low && p <= range.high) {
+      ++c.ephemeral_in_use;
+      ++((p % 2 == 0) ? c.ephemeral_in_use_even : c.ephemeral_in_use_odd);
+    }
+  };
+  for (const auto& slot : m.socks) {
+    if (!slot || slot->state == TcpState::closed) continue;
+    ++c.by_state[static_cast<std::size_t>(slot->state)];
+    port(slot->lport);
+  }
+  for (const auto& tw : m.tws) {
+    if (!tw) continue;
+    if (tw->fin_wait_2) {
+      ++c.fin_wait2_entries;
+      ++c.by_state[static_cast<std::size_t>(TcpState::fin_wait_2)];
+    } else {
+      ++c.by_state[static_cast<std::size_t>(TcpState::time_wait)];
+    }
+    port(tw->tuple.local.port);
+  }
+  return c;
 }
 
 std::optional<TcpState> Host::socket_state(Fd fd) const {

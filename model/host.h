@@ -4,6 +4,7 @@
 // through an outbox that the caller (the simulator) delivers.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -70,6 +71,18 @@ struct ConnectionView {
   std::string key() const;       // stable identity for diffs: "tuple" or "listen local"
 };
 
+// Counts over one host's sockets, cheap enough to sample once per simulated second.
+struct HostCensus {
+  std::array<std::uint32_t, 11> by_state{};  // indexed by TcpState; TIME-WAIT entries included
+  std::uint32_t fin_wait2_entries = 0;       // Linux TIME-WAIT minisockets in the FIN-WAIT-2 substate
+  std::uint32_t ports_in_use = 0;            // distinct local ports held by a socket or TIME-WAIT entry
+  std::uint32_t ephemeral_in_use = 0;        // ... inside the host's ephemeral range
+  std::uint32_t ephemeral_in_use_even = 0;
+  std::uint32_t ephemeral_in_use_odd = 0;
+  std::uint32_t ephemeral_range = 0;         // ports in the ephemeral range
+  std::uint32_t count(TcpState s) const { return by_state[static_cast<std::size_t>(s)]; }
+};
+
 // Something that happened without a call (timer, segment): for the event log.
 struct HostEvent {
   TimePoint at{};
@@ -122,12 +135,17 @@ class Host {
   void advance(TimePoint now, std::vector<Segment>& out);
   std::optional<TimePoint> next_deadline() const;
 
+  // Remember a failed connect() port search until something it depends on changes (default on;
+  // off only to test that the memo never changes a result).
+  void set_memoize_port_searches(bool on);
+
   // Is this address one of the host's (including 127/8 and ::1)?
   bool is_local(const IpAddress& a) const;
 
   // Observation.
   std::vector<ConnectionView> connections() const;
   std::size_t time_wait_count() const;
+  HostCensus census() const;
   std::optional<TcpState> socket_state(Fd fd) const;
   std::optional<std::uint16_t> local_port(Fd fd) const;
   std::vector<HostEvent> take_events();

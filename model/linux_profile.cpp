@@ -239,12 +239,17 @@ ConnectPortVerdict linux_connect_port_usable(const Knobs& k, const ConnectPortFa
   if (f.bind_owned) return {};
   switch (f.occupant.kind) {
     case TupleOccupant::Kind::none:
-      return {true, false};
+      return {true, false, std::nullopt};
     case TupleOccupant::Kind::full_socket:
       return {};
-    case TupleOccupant::Kind::time_wait:
-      if (linux_autobind_time_wait_reusable(k, f.occupant, now)) return {true, true};
-      return {};
+    case TupleOccupant::Kind::time_wait: {
+      if (linux_autobind_time_wait_reusable(k, f.occupant, now)) return {true, true, std::nullopt};
+      ConnectPortVerdict v;
+      // floor_ms(now - entered) > tcp_tw_reuse_delay first holds one millisecond after the delay.
+      const auto delay = std::chrono::milliseconds(k.integer(linux_knob::tcp_tw_reuse_delay));
+      if (f.occupant.ts_recent_seen) v.changes_at = f.occupant.entered + delay + std::chrono::milliseconds(1);
+      return v;
+    }
   }
   return {};
 }
@@ -407,12 +412,18 @@ ConnectPortVerdict pre614_connect_port_usable(const Knobs& k, const ConnectPortF
   if (f.bind_owned) return {};
   switch (f.occupant.kind) {
     case TupleOccupant::Kind::none:
-      return {true, false};
+      return {true, false, std::nullopt};
     case TupleOccupant::Kind::full_socket:
       return {};
-    case TupleOccupant::Kind::time_wait:
-      if (pre614_time_wait_reusable(k, f.occupant, now)) return {true, true};
-      return {};
+    case TupleOccupant::Kind::time_wait: {
+      if (pre614_time_wait_reusable(k, f.occupant, now)) return {true, true, std::nullopt};
+      ConnectPortVerdict v;
+      // floor_s(now) > floor_s(ts_recent_stamp) first holds at the next whole second.
+      if (f.occupant.ts_recent_seen)
+        v.changes_at = TimePoint{} + std::chrono::floor<std::chrono::seconds>(f.occupant.ts_recent_stamp.time_since_epoch()) +
+                       std::chrono::seconds(1);
+      return v;
+    }
   }
   return {};
 }

@@ -12,7 +12,7 @@ const Rule unmodelled{"model.unmodelled", "any", "the situation is outside what 
 Errno same_errno(Errno e) { return e; }
 
 ConnectPortVerdict connect_needs_unused_port(const Knobs&, const ConnectPortFacts& f, TimePoint) {
-  return {!f.any_overlapping_owner && f.occupant.kind == TupleOccupant::Kind::none, false};
+  return {!f.any_overlapping_owner && f.occupant.kind == TupleOccupant::Kind::none, false, std::nullopt};
 }
 
 std::span<const Rule* const> generic_rules() {

@@ -91,6 +91,10 @@ struct ConnectRequest {
 struct ConnectPortVerdict {
   bool usable = false;
   bool recycle_time_wait = false;  // usable because the 4-tuple's TIME-WAIT may be recycled
+  // A verdict that depends on `now` says when it may next change (e.g. a TIME-WAIT that becomes
+  // recyclable at a certain age); the host relies on this to reuse a failed port search until
+  // then (Host: failed-scan memo). Verdicts without it must not depend on `now`.
+  std::optional<TimePoint> changes_at;
 };
 
 // Host-wide parameters an OS derives from its knobs; the host's mechanics read these instead of

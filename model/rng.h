@@ -33,6 +33,8 @@ class Rng {
 
   // Uniform in [0, n); n == 0 gives 0. Lemire's multiply-shift (bias < 2^-32 for n < 2^32,
   // which is fine for port choices; the kernel's get_random_u32_below is no better).
+  friend bool operator==(const Rng&, const Rng&) = default;
+
   std::uint32_t below(std::uint32_t n) {
     if (n == 0) return 0;
     return static_cast<std::uint32_t>(((next_u64() >> 32) * std::uint64_t{n}) >> 32);

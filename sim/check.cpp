@@ -220,6 +220,18 @@ class Runner {
     }
     World world(seed_, std::move(specs));
     world_ = &world;
+    // The script's network (latency, jitter, SYN loss) holds for check too; middleboxes and
+    // workloads belong to `portlab simulate`.
+    if (script_.network) {
+      NetworkConfig n;
+      n.latency = script_.network->latency;
+      n.jitter = script_.network->jitter;
+      n.syn_loss = script_.network->syn_loss;
+      n.duplicate = script_.network->duplicate;
+      n.reorder = script_.network->reorder;
+      n.reorder_delay = script_.network->reorder_delay;
+      world.set_network(n);
+    }
     CheckReport report;
     report.file = script_.file;
     report.seed = seed_;
@@ -264,6 +276,16 @@ class Runner {
         ++report.checks;
         if (!r.ok) ++report.failures;
       }
+      report.steps.push_back(std::move(r));
+    }
+    // Workload blocks run over time under `portlab simulate`; say so instead of skipping them silently.
+    for (const auto& w : script_.workloads) {
+      StepReport r;
+      r.line = w.loc.line;
+      r.column = w.loc.column;
+      r.text = w.lines.front();
+      r.result = "not run: a workload (portlab simulate)";
+      r.at = world.now();
       report.steps.push_back(std::move(r));
     }
     world_ = nullptr;

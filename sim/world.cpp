@@ -10,7 +10,7 @@ namespace {
 constexpr std::uint64_t kMaxEventsPerCall = 10'000'000;
 }  // namespace
 
-World::World(std::uint64_t seed, std::vector<HostSpec> hosts) : seed_(seed) {
+World::World(std::uint64_t seed, std::vector<HostSpec> hosts) : seed_(seed), net_rng_(seed ^ 0x6e6574776f726b21ull) {
   hosts_.reserve(hosts.size());
   for (std::size_t i = 0; i < hosts.size(); ++i) {
     model::HostConfig c;
@@ -37,7 +37,87 @@ std::optional<std::size_t> World::find_host(const std::string& name) const {
 }
 
 void World::collect_host_events(std::size_t h) {
-  for (auto& e : hosts_[h].take_events()) log_.push_back({e.at, names_[h], std::move(e.what), e.rule});
+  auto events = hosts_[h].take_events();
+  if (!keep_events_) return;
+  for (auto& e : events) log_.push_back({e.at, names_[h], std::move(e.what), e.rule});
+}
+
+namespace {
+bool chance(model::Rng& rng, double p) {
+  if (p <= 0) return false;
+  if (p >= 1) return true;
+  return static_cast<double>(rng.next_u64() >> 11) * 0x1.0p-53 < p;
+}
+bool is_syn(const model::Segment& s) { return s.flags.syn && !s.flags.ack; }
+}  // namespace
+
+// Faults and the middlebox apply here, in a fixed order and with one generator, so that a run is
+// reproducible from its seed.
+void World::enqueue(std::size_t from, std::size_t to, model::Segment seg) {
+  ++stats_.segments;
+  Duration extra{};
+  const bool crosses = from != to;  // loopback never meets the network's faults
+  if (crosses) {
+    for (const auto& m : middlebox_) {
+      if (now_ < m.from || now_ >= m.until) continue;
+      if (m.syn_only && !is_syn(seg)) continue;
+      if (m.dst_addr && !(*m.dst_addr == seg.dst.addr)) continue;
+      if (m.dst_port && *m.dst_port != seg.dst.port) continue;
+      if (!chance(net_rng_, m.probability)) continue;
+      switch (m.action) {
+        case MiddleboxRule::Action::drop:
+          ++stats_.middlebox_dropped;
+          if (trace_segments_) log_.push_back({now_, names_[from], "middlebox drops " + seg.to_string(), nullptr});
+          return;
+        case MiddleboxRule::Action::reset: {
+          ++stats_.middlebox_reset;
+          // RFC 9293 §3.10.7.1: a RST answering a segment without ACK carries ACK = SEG.SEQ + SEG.LEN.
+          model::Segment rst;
+          rst.src = seg.dst;
+          rst.dst = seg.src;
+          rst.flags.rst = true;
+          rst.flags.ack = true;
+          rst.ack = seg.seq + seg.payload + (seg.flags.syn ? 1 : 0) + (seg.flags.fin ? 1 : 0);
+          if (trace_segments_) log_.push_back({now_, names_[from], "middlebox resets " + seg.to_string(), nullptr});
+          network_.push({now_ + net_.latency, order_++, from, std::move(rst)});
+          return;
+        }
+        case MiddleboxRule::Action::delay:
+          ++stats_.middlebox_delayed;
+          extra += m.delay;
+          break;
+      }
+    }
+    if (is_syn(seg) && chance(net_rng_, net_.syn_loss)) {
+      ++stats_.syn_lost;
+      if (trace_segments_) log_.push_back({now_, names_[from], "lost " + seg.to_string(), nullptr});
+      return;
+    }
+  }
+  Duration delay = net_.latency + extra;
+  if (crosses && net_.jitter > Duration::zero())
+    delay += Duration(static_cast<Duration::rep>(net_rng_.next_u64() % (static_cast<std::uint64_t>(net_.jitter.count()) + 1)));
+  TimePoint at = now_ + delay;
+  const bool control = seg.payload == 0;
+  bool reordered = false;
+  if (crosses && control && chance(net_rng_, net_.reorder)) {
+    const Duration hold = net_.reorder_delay > Duration::zero() ? net_.reorder_delay
+                                                                 : 2 * net_.latency + std::chrono::milliseconds(1);
+    at += hold;
+    reordered = true;
+    ++stats_.reordered;
+  }
+  if (crosses && !reordered) {
+    // Jitter never reorders one path: a segment leaves after the one before it on the same path.
+    auto& tail = link_tail_[{from, to}];
+    if (at < tail) at = tail;
+    tail = at;
+  }
+  if (crosses && control && chance(net_rng_, net_.duplicate)) {
+    ++stats_.duplicated;
+    network_.push({at, order_++, to, seg});
+  }
+  network_.push({at, order_++, to, std::move(seg)});
 }
 
 void World::route(std::size_t from, std::vector<model::Segment>& out) {
@@ -51,8 +131,11 @@ void World::route(std::size_t from, std::vector<model::Segment>& out) {
     }
     if (trace_segments_)
       log_.push_back({now_, names_[from], "send " + seg.to_string() + (to ? "" : " (no route: dropped)"), nullptr});
-    if (!to) continue;
-    network_.push({now_ + latency_, order_++, *to, std::move(seg)});
+    if (!to) {
+      ++stats_.unroutable;
+      continue;
+    }
+    enqueue(from, *to, std::move(seg));
   }
   out.clear();
   collect_host_events(from);
@@ -147,6 +230,26 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
   if (linger) hosts_[h].linger_expired(fd, now_, out);
       route(h, out);
   return o;
+}
+
+model::CallResult World::call(std::size_t h,
+                              const std::function<model::CallResult(model::Host&, std::vector<model::Segment>&)>& fn) {
+  std::vector<model::Segment> out;
+  model::CallResult r = fn(hosts_[h], out);
+  route(h, out);
+  settle();
+  return r;
+}
+
+std::optional<model::CallResult> World::poll(std::size_t h, model::Fd fd, model::Pending what,
+                                             const model::CallResult& first, std::int64_t bytes) {
+  std::vector<model::Segment> out;
+  auto r = hosts_[h].poll(fd, what, first, bytes, now_, out);
+  if (!out.empty()) {
+    route(h, out);
+    settle();
+  }
+  return r;
 }
 
 std::vector<LogEvent> World::take_log() { return std::exchange(log_, {}); }

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <queue>
 #include <string>
@@ -12,6 +13,7 @@
 
 #include "model/host.h"
 #include "model/profile.h"
+#include "model/rng.h"
 #include "model/segment.h"
 #include "model/time.h"
 
@@ -35,6 +37,45 @@ struct LogEvent {
   const model::Rule* rule = nullptr;
 };
 
+// What the network does to segments, all seeded by the world's seed. The model retransmits only
+// SYNs (a connect()'s, with the profile's tcp_syn_retries and RTO backoff), so only SYNs may be
+// lost: losing any other segment would stall a connection the model cannot repair
+// (assumption `sim.loss-syn-only`, printed by every engine that enables loss). Duplicates and
+// reordering touch only segments without payload, because the model has no reassembly queue
+// (assumption `sim.dup-reorder-control-only`).
+struct NetworkConfig {
+  Duration latency{};       // one-way delay of every segment
+  Duration jitter{};        // plus a uniform extra delay in [0, jitter]; FIFO per host pair is kept
+  double syn_loss = 0;      // probability that a SYN (not SYN-ACK) is dropped
+  double duplicate = 0;     // probability that a payload-less segment arrives twice
+  double reorder = 0;       // probability that a payload-less segment is held back, overtaking FIFO
+  Duration reorder_delay{}; // how long a reordered segment is held back (default: 2 x latency + 1ms)
+};
+
+// A middlebox on the path: segments it matches are dropped, answered with a RST, or delayed.
+struct MiddleboxRule {
+  enum class Action : std::uint8_t { drop, reset, delay };
+  Action action = Action::drop;
+  std::optional<model::IpAddress> dst_addr;  // match: destination address (any when empty)
+  std::optional<std::uint16_t> dst_port;     // match: destination port (any when empty)
+  bool syn_only = true;                      // match only SYNs (connection attempts)
+  double probability = 1.0;
+  Duration delay{};                          // Action::delay
+  TimePoint from{};                          // active in [from, until)
+  TimePoint until = TimePoint::max();
+};
+
+struct NetworkStats {
+  std::uint64_t segments = 0;
+  std::uint64_t syn_lost = 0;
+  std::uint64_t duplicated = 0;
+  std::uint64_t reordered = 0;
+  std::uint64_t middlebox_dropped = 0;
+  std::uint64_t middlebox_reset = 0;
+  std::uint64_t middlebox_delayed = 0;
+  std::uint64_t unroutable = 0;
+};
+
 // The result of a call after the world ran as long as the call blocks.
 struct CallOutcome {
   model::CallResult result;
@@ -56,7 +97,14 @@ class World {
   std::uint64_t seed() const { return seed_; }
 
   // Every segment takes this long to arrive (default: zero, delivered at the same instant).
-  void set_latency(Duration d) { latency_ = d; }
+  void set_latency(Duration d) { net_.latency = d; }
+  void set_network(const NetworkConfig& n) { net_ = n; }
+  const NetworkConfig& network() const { return net_; }
+  void add_middlebox(const MiddleboxRule& r) { middlebox_.push_back(r); }
+  const NetworkStats& network_stats() const { return stats_; }
+  // Keep host events (timers, segment-driven changes) in the log (on by default); a long
+  // simulation that does not print them turns this off so that the log does not grow.
+  void set_keep_events(bool on) { keep_events_ = on; }
   // Record every segment in the log (off by default: a long run would hold millions).
   void set_trace_segments(bool on) { trace_segments_ = on; }
 
@@ -65,8 +113,18 @@ class World {
   CallOutcome run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
                        const std::function<model::CallResult(model::Host&, std::vector<model::Segment>&)>& call);
 
+  // Runs `call` on host `h` now and returns its result as it is, pending or not: for engines
+  // that drive many sockets at once (simulate, explore) and poll pending calls themselves.
+  model::CallResult call(std::size_t h,
+                         const std::function<model::CallResult(model::Host&, std::vector<model::Segment>&)>& call);
+  // Host::poll for a call that `call` left pending; segments it emits are routed.
+  std::optional<model::CallResult> poll(std::size_t h, model::Fd fd, model::Pending what, const model::CallResult& first,
+                                        std::int64_t bytes);
+
   // Advances virtual time to `t`, delivering segments and firing timers on the way.
   void advance_to(TimePoint t);
+  // The time of the next segment delivery or timer, if any.
+  std::optional<TimePoint> next_event_time() const;
   // Delivers everything due now.
   void settle();
 
@@ -82,16 +140,21 @@ class World {
   };
 
   void route(std::size_t from, std::vector<model::Segment>& out);
-  std::optional<TimePoint> next_event_time() const;
   void step_to(TimePoint t);
+  void enqueue(std::size_t from, std::size_t to, model::Segment seg);
   void collect_host_events(std::size_t h);
 
   std::uint64_t seed_;
   std::vector<model::Host> hosts_;
   std::vector<std::string> names_;
   TimePoint now_{};
-  Duration latency_{};
+  NetworkConfig net_;
+  std::vector<MiddleboxRule> middlebox_;
+  NetworkStats stats_;
+  model::Rng net_rng_;
+  std::map<std::pair<std::size_t, std::size_t>, TimePoint> link_tail_;  // FIFO per host pair
   bool trace_segments_ = false;
+  bool keep_events_ = true;
   std::uint64_t order_ = 0;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<>> network_;
   std::vector<LogEvent> log_;

@@ -52,4 +52,34 @@ const Expectation* expectation_for(const CallStep& cs, std::string_view run_os) 
   return fallback;
 }
 
+std::string_view name(SourcePort s) {
+  switch (s) {
+    case SourcePort::ephemeral: return "ephemeral";
+    case SourcePort::fixed: return "fixed";
+    case SourcePort::bind0: return "bind0";
+    case SourcePort::bind_no_port: return "bind-no-port";
+    case SourcePort::range: return "range";
+  }
+  return "?";
+}
+
+std::string_view name(CloseStyle c) {
+  switch (c) {
+    case CloseStyle::client_first: return "client-first";
+    case CloseStyle::server_first: return "server-first";
+    case CloseStyle::linger0: return "linger0";
+    case CloseStyle::shutdown_linger0: return "shutdown-linger0";
+  }
+  return "?";
+}
+
+std::string_view name(RetryPolicy r) {
+  switch (r) {
+    case RetryPolicy::none: return "none";
+    case RetryPolicy::fixed: return "fixed";
+    case RetryPolicy::backoff: return "backoff";
+  }
+  return "?";
+}
+
 }  // namespace portlab::sim::script

@@ -195,12 +195,114 @@ struct Step {
   std::string text;   // the source line, trimmed, without comment
 };
 
+// ---------------------------------------------------------------------------------------------
+// Simulation: the network, middleboxes and reconnect workloads (`portlab simulate`).
+
+// network [latency D] [jitter D] [syn-loss P%] [duplicate P%] [reorder P%] [reorder-delay D]
+struct NetworkDecl {
+  model::Duration latency{};
+  model::Duration jitter{};
+  double syn_loss = 0;
+  double duplicate = 0;
+  double reorder = 0;
+  model::Duration reorder_delay{};
+  SourceLoc loc;
+};
+
+// middlebox drop|reset|delay D [to ADDR[:PORT]] [all] [prob P%] [from D] [until D]
+struct MiddleboxDecl {
+  enum class Action : std::uint8_t { drop, reset, delay };
+  Action action = Action::drop;
+  model::Duration delay{};
+  std::optional<model::IpAddress> addr;
+  std::optional<std::uint16_t> port;
+  bool syn_only = true;  // `all`: every segment, not only SYNs
+  double probability = 1.0;
+  model::Duration from{};
+  std::optional<model::Duration> until;
+  SourceLoc loc;
+};
+
+// How a workload's client picks its local port.
+enum class SourcePort : std::uint8_t {
+  ephemeral,     // connect() on an unbound socket
+  fixed,         // bind(addr, PORT + client index) before connect()
+  bind0,         // bind(addr, 0) before connect(): the port is reserved at bind time
+  bind_no_port,  // IP_BIND_ADDRESS_NO_PORT + bind(addr, 0): the port is chosen at connect()
+  range,         // IP_LOCAL_PORT_RANGE {LO, HI} on an unbound socket (Linux >= 6.3)
+};
+
+// Who closes, and how.
+enum class CloseStyle : std::uint8_t {
+  client_first,      // client close(); server closes on EOF: TIME-WAIT on the client
+  server_first,      // server close() after replying; client closes on EOF: TIME-WAIT on the server
+  linger0,           // client SO_LINGER {1, 0} then close(): RST, no TIME-WAIT
+  shutdown_linger0,  // client shutdown(SHUT_WR), waits for the server's FIN, then SO_LINGER {1, 0} + close()
+};
+
+enum class RetryPolicy : std::uint8_t { none, fixed, backoff };
+
+// workload NAME { ... }: a reconnect loop, one connection per cycle, 1 byte each way.
+struct WorkloadServer {
+  std::string host;
+  model::Endpoint endpoint;  // where the listener binds and where clients connect
+  int backlog = 4096;
+  SourceLoc loc;
+};
+
+// expect METRIC [CALL [ERRNO]] OP VALUE [@OS,...] inside a workload.
+struct WorkloadExpect {
+  std::string metric;  // attempts, successes, failures, rate, time_wait_peak, fin_wait2_peak,
+                       // first_failure, stalls, latency_p50, latency_p99, blocked_for
+  std::optional<CallKind> call;     // failures CALL [ERRNO]
+  std::optional<model::Errno> err;
+  CompareOp op = CompareOp::eq;
+  double value = 0;              // counts and rates
+  bool is_duration = false;      // value is nanoseconds
+  std::vector<OsRef> os;
+  SourceLoc loc;
+  std::string text;
+};
+
+struct Workload {
+  std::string name;
+  SourceLoc loc;
+  std::string client_host;  // default: the first host
+  std::vector<WorkloadServer> servers;  // destinations; at least one
+  SourcePort source = SourcePort::ephemeral;
+  std::uint16_t fixed_port = 0;
+  model::PortRange range;
+  std::vector<model::IpAddress> source_addresses;  // default: the client host's first address
+  std::vector<model::SockOpt> options;             // set to 1 on every client socket
+  std::vector<model::SockOpt> server_options;      // set to 1 on every listener before bind
+  CloseStyle close = CloseStyle::client_first;
+  double rate_from = 100;  // connections per second offered (all clients together)
+  double rate_to = 100;    // a ramp ends here at the end of the duration
+  int clients = 1;
+  model::Duration start{};
+  model::Duration duration = std::chrono::seconds(10);
+  RetryPolicy retry = RetryPolicy::none;
+  model::Duration retry_delay = std::chrono::milliseconds(100);
+  model::Duration retry_max = std::chrono::seconds(10);
+  model::Duration restart_every{};  // server restarts: 0 = none
+  model::Duration restart_down{};
+  std::vector<WorkloadExpect> expects;
+  std::vector<std::string> lines;  // the block as written, for reports
+};
+
 struct Script {
   std::string file;              // as given on the command line
   std::vector<OsRef> os;         // `os NAME[,NAME...]`: the OSes the script is about; empty = linux
   std::vector<HostDecl> hosts;   // empty = one implicit host `local`
   std::vector<Step> steps;       // in source order
+  std::optional<NetworkDecl> network;
+  std::vector<MiddleboxDecl> middleboxes;
+  std::vector<Workload> workloads;  // in source order
 };
+
+std::string_view name(SourcePort s);
+std::string_view name(CloseStyle c);
+std::string_view name(RetryPolicy r);
 
 std::string_view name(CallKind k);
 std::string_view name(CompareOp op);

@@ -354,6 +354,18 @@ class Parser {
   bool looks_like_endpoint(std::size_t p) const;
   bool parse_sysctl(std::size_t start);
   bool parse_wait(std::size_t start);
+  bool parse_duration(model::Duration& out, std::string_view form);
+
+  // Simulation: network, middlebox and workload blocks (see parse_workload_line).
+  std::string_view next_word(std::size_t& at);
+  bool parse_number(double& out, std::string_view what, bool percent, bool rate);
+  bool parse_address_token(model::IpAddress& out, std::string_view what);
+  bool parse_network(std::size_t start);
+  bool parse_middlebox(std::size_t start);
+  bool parse_workload_open(std::size_t start);
+  bool parse_workload_line(std::size_t start);
+  bool parse_workload_expect(std::size_t start, Workload& w);
+  bool close_workload(std::size_t start);
   bool parse_expect(std::size_t start);
   bool parse_expect_state(ExpectStep& out);
   bool parse_expect_count(ExpectStep& out);
@@ -369,6 +381,8 @@ class Parser {
   bool seen_step_ = false;
   int first_step_line_ = 0;
   int os_line_ = 0;  // line of the `os` directive
+  bool in_workload_ = false;  // between `workload NAME {` and `}`
+  std::map<std::string, int, std::less<>> workload_keys_;  // key -> line, in the open workload
 
   int line_no_ = 0;
   std::string_view raw_line_;  // the whole line, without terminator
@@ -763,6 +777,14 @@ ParseResult Parser::run() {
     if (nl == kNpos) break;
     start = nl + 1;
   }
+  if (in_workload_) {
+    const Workload& w = script_.workloads.back();
+    line_no_ = w.loc.line;
+    raw_line_ = line_ = w.lines.front();
+    fail(static_cast<std::size_t>(w.loc.column - 1),
+         cat("workload ", quote(w.name), " is not closed; expected '}' on a line of its own before the end of the file"));
+    return {std::nullopt, std::move(error_)};
+  }
   return {std::move(script_), std::nullopt};
 }
 
@@ -805,6 +827,7 @@ bool Parser::parse_line() {
   skip_ws();
   if (at_end()) return true;  // blank or comment-only
   const std::size_t start = pos_;
+  if (in_workload_) return parse_workload_line(start);
   if (!is_ident_start(peek())) {
     return fail_expected_at(start, "a step (host, sysctl, wait, expect, or a call such as 'c = socket(inet, stream)')");
   }
@@ -822,9 +845,13 @@ bool Parser::parse_line() {
   if (word == "sysctl") return begin_step(start) && parse_sysctl(start);
   if (word == "wait") return begin_step(start) && parse_wait(start);
   if (word == "expect") return begin_step(start) && parse_expect(start);
+  if (word == "network") return begin_step(start) && parse_network(start);
+  if (word == "middlebox") return begin_step(start) && parse_middlebox(start);
+  if (word == "workload") return begin_step(start) && parse_workload_open(start);
   if (call_from_name(word)) return fail_expected(cat("'(' after ", quote(word)));
   return fail(start, cat("unknown statement ", describe(start),
-                         "; expected host, sysctl, wait, expect, or a call such as 'c = socket(inet, stream)'"));
+                         "; expected host, sysctl, wait, expect, network, middlebox, workload, or a call such as "
+                         "'c = socket(inet, stream)'"));
 }
 
 bool Parser::begin_step(std::size_t start) {
@@ -1442,10 +1469,9 @@ bool Parser::parse_sysctl(std::size_t start) {
   return true;
 }
 
-bool Parser::parse_wait(std::size_t start) {
+bool Parser::parse_duration(model::Duration& out, std::string_view kForm) {
   skip_ws();
   const std::size_t p = pos_;
-  constexpr std::string_view kForm = "a duration such as 1s, 250ms or 1.5s after 'wait'";
   if (!is_digit(peek())) return fail_expected_at(p, kForm);
   std::size_t q = p;
   while (q < line_.size() && is_digit(line_[q])) ++q;
@@ -1464,7 +1490,7 @@ bool Parser::parse_wait(std::size_t start) {
   const std::string_view unit = line_.substr(unit_begin, q - unit_begin);
   const std::string_view tok = line_.substr(p, q - p);
   if (q < line_.size() && !is_space(line_[q])) return fail(p, cat("bad duration ", describe(p), "; expected ", kForm));
-  if (unit.empty()) return fail(p, cat("missing unit in duration ", quote(tok), "; expected one of ns, us, ms, s, m"));
+  if (unit.empty()) return fail(p, cat("missing unit in duration ", quote(tok), "; expected one of ns, us, ms, s, m, h"));
   std::int64_t unit_ns = 0;
   if (unit == "ns") {
     unit_ns = 1;
@@ -1476,9 +1502,11 @@ bool Parser::parse_wait(std::size_t start) {
     unit_ns = 1'000'000'000;
   } else if (unit == "m") {
     unit_ns = 60'000'000'000;
+  } else if (unit == "h") {
+    unit_ns = 3'600'000'000'000;
   } else {
     return fail(unit_begin,
-                cat("unknown unit ", quote(unit), " in duration ", quote(tok), "; expected one of ns, us, ms, s, m"));
+                cat("unknown unit ", quote(unit), " in duration ", quote(tok), "; expected one of ns, us, ms, s, m, h"));
   }
   const std::string too_large = cat("duration ", quote(tok), " is too large");
   std::int64_t whole = 0;
@@ -1504,9 +1532,14 @@ bool Parser::parse_wait(std::size_t start) {
     if (__builtin_add_overflow(total, extra, &total)) return fail(p, too_large);
   }
   pos_ = q;
-  if (!expect_line_end("the duration")) return false;
+  out = model::Duration(total);
+  return true;
+}
+
+bool Parser::parse_wait(std::size_t start) {
   WaitStep w;
-  w.duration = model::Duration(total);
+  if (!parse_duration(w.duration, "a duration such as 1s, 250ms or 1.5s after 'wait'")) return false;
+  if (!expect_line_end("the duration")) return false;
   add_step(start, w);
   return true;
 }
@@ -1661,6 +1694,435 @@ bool Parser::parse_expect_int(ExpectStep& out) {
   if (!parse_op(c.op)) return false;
   if (!parse_int_expr(c.rhs, "integer", "an integer or integer variable")) return false;
   out.what = std::move(c);
+  return true;
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Simulation: `network`, `middlebox` and `workload NAME { ... }` (run by `portlab simulate`)
+
+// The next whitespace-separated word; `at` is where it starts.
+std::string_view Parser::next_word(std::size_t& at) {
+  skip_ws();
+  at = pos_;
+  std::size_t q = pos_;
+  while (q < line_.size() && !is_space(line_[q])) ++q;
+  pos_ = q;
+  return line_.substr(at, q - at);
+}
+
+// A non-negative decimal number; `percent`: `1.5%` (a fraction 0..1 results); `rate`: an
+// optional `/s` suffix.
+bool Parser::parse_number(double& out, std::string_view what, bool percent, bool rate) {
+  skip_ws();
+  const std::size_t p = pos_;
+  std::size_t q = p;
+  while (q < line_.size() && (is_digit(line_[q]) || line_[q] == '.')) ++q;
+  const std::string_view digits = line_.substr(p, q - p);
+  if (digits.empty() || !is_digit(digits.front()) || std::count(digits.begin(), digits.end(), '.') > 1 ||
+      digits.back() == '.' || digits.size() > 18) {
+    return fail_expected_at(p, what);
+  }
+  std::string text(digits);
+  double v = std::strtod(text.c_str(), nullptr);
+  if (percent) {
+    if (q >= line_.size() || line_[q] != '%') return fail(q, cat("expected '%' after ", quote(digits), " (", what, ")"));
+    ++q;
+    if (v > 100) return fail(p, cat("percentage ", quote(line_.substr(p, q - p)), " is above 100%"));
+    v /= 100;
+  }
+  if (rate && q + 1 < line_.size() + 1 && line_.substr(q, 2) == "/s") q += 2;
+  if (q < line_.size() && !is_space(line_[q]) && line_[q] != '.') return fail_expected_at(p, what);
+  out = v;
+  pos_ = q;
+  return true;
+}
+
+bool Parser::parse_address_token(model::IpAddress& out, std::string_view what) {
+  std::size_t at = 0;
+  const std::string_view w = next_word(at);
+  if (w.empty()) return fail_expected_at(at, what);
+  auto a = model::IpAddress::parse(w);
+  if (!a) return fail(at, cat("bad address ", describe(at), "; expected ", what));
+  out = *a;
+  return true;
+}
+
+// network [latency D] [jitter D] [syn-loss P%] [duplicate P%] [reorder P%] [reorder-delay D]
+bool Parser::parse_network(std::size_t start) {
+  if (script_.network) {
+    return fail(start, cat("duplicate 'network' line (the first is at line ", num(script_.network->loc.line),
+                           "); expected one network line with every setting"));
+  }
+  NetworkDecl n;
+  n.loc = loc(start);
+  constexpr std::string_view kKeys = "latency, jitter, syn-loss, duplicate, reorder or reorder-delay";
+  bool any = false;
+  for (;;) {
+    skip_ws();
+    if (at_end()) break;
+    const std::size_t kp = pos_;
+    if (!is_ident_start(peek())) return fail_expected_at(kp, cat("a network setting (", kKeys, ")"));
+    std::size_t q = pos_;
+    while (q < line_.size() && (is_alnum(line_[q]) || line_[q] == '-' || line_[q] == '_')) ++q;
+    const std::string_view key = line_.substr(kp, q - kp);
+    pos_ = q;
+    bool ok = false;
+    if (key == "latency") {
+      ok = parse_duration(n.latency, "a duration after 'latency', such as 1ms");
+    } else if (key == "jitter") {
+      ok = parse_duration(n.jitter, "a duration after 'jitter', such as 200us");
+    } else if (key == "reorder-delay") {
+      ok = parse_duration(n.reorder_delay, "a duration after 'reorder-delay', such as 5ms");
+    } else if (key == "syn-loss") {
+      ok = parse_number(n.syn_loss, "a percentage after 'syn-loss', such as 1%", true, false);
+    } else if (key == "duplicate") {
+      ok = parse_number(n.duplicate, "a percentage after 'duplicate', such as 0.1%", true, false);
+    } else if (key == "reorder") {
+      ok = parse_number(n.reorder, "a percentage after 'reorder', such as 1%", true, false);
+    } else if (key == "loss") {
+      return fail(kp, "the model retransmits only SYNs, so only SYNs can be lost; expected 'syn-loss P%'");
+    } else {
+      const std::vector<std::string_view> keys = {"latency", "jitter", "syn-loss", "duplicate", "reorder",
+                                                  "reorder-delay"};
+      return fail(kp, cat("unknown network setting ", quote(key), "; expected ", kKeys, suggestion(key, keys)));
+    }
+    if (!ok) return false;
+    any = true;
+  }
+  if (!any) return fail_expected(cat("a network setting (", kKeys, ") after 'network'"));
+  script_.network = n;
+  return true;
+}
+
+// middlebox drop|reset|delay D [to ADDR[:PORT]] [all] [prob P%] [from D] [until D]
+bool Parser::parse_middlebox(std::size_t start) {
+  MiddleboxDecl m;
+  m.loc = loc(start);
+  std::size_t ap = 0;
+  const std::string_view action = next_word(ap);
+  if (action == "drop") {
+    m.action = MiddleboxDecl::Action::drop;
+  } else if (action == "reset") {
+    m.action = MiddleboxDecl::Action::reset;
+  } else if (action == "delay") {
+    m.action = MiddleboxDecl::Action::delay;
+    if (!parse_duration(m.delay, "a duration after 'delay', such as 200ms")) return false;
+  } else {
+    return fail_expected_at(ap, "drop, reset or delay after 'middlebox'");
+  }
+  for (;;) {
+    skip_ws();
+    if (at_end()) break;
+    std::size_t kp = 0;
+    const std::string_view key = next_word(kp);
+    if (key == "to") {
+      std::size_t ep = 0;
+      const std::string_view w = next_word(ep);
+      if (auto e = model::Endpoint::parse(w)) {
+        m.addr = e->addr;
+        m.port = e->port;
+      } else if (auto a = model::IpAddress::parse(w)) {
+        m.addr = *a;
+      } else {
+        return fail(ep, cat("bad destination ", describe(ep), "; expected ADDR or ADDR:PORT after 'to'"));
+      }
+    } else if (key == "all") {
+      m.syn_only = false;
+    } else if (key == "prob") {
+      if (!parse_number(m.probability, "a percentage after 'prob', such as 10%", true, false)) return false;
+    } else if (key == "from") {
+      if (!parse_duration(m.from, "a duration after 'from', such as 10s")) return false;
+    } else if (key == "until") {
+      model::Duration u{};
+      if (!parse_duration(u, "a duration after 'until', such as 20s")) return false;
+      m.until = u;
+    } else {
+      return fail(kp, cat("unknown middlebox setting ", quote(key), "; expected to, all, prob, from or until"));
+    }
+  }
+  if (m.until && *m.until <= m.from) return fail(start, "the middlebox's 'until' must come after its 'from'");
+  script_.middleboxes.push_back(m);
+  return true;
+}
+
+bool Parser::parse_workload_open(std::size_t start) {
+  skip_ws();
+  const std::size_t np = pos_;
+  if (!is_ident_start(peek())) return fail_expected_at(np, "a workload name after 'workload'");
+  const std::string_view wname = scan_ident();
+  for (const auto& w : script_.workloads) {
+    if (w.name == wname) return fail(np, cat("duplicate workload ", quote(wname), " (the first is at line ", num(w.loc.line), ")"));
+  }
+  skip_ws();
+  if (peek() != '{') return fail_expected(cat("'{' after 'workload ", wname, "'"));
+  ++pos_;
+  if (!expect_line_end("'{'")) return false;
+  Workload w;
+  w.name = std::string(wname);
+  w.loc = loc(start);
+  w.lines.push_back(std::string(trim(line_)));
+  if (!script_.hosts.empty()) w.client_host = script_.hosts.front().name;
+  else w.client_host = "local";
+  script_.workloads.push_back(std::move(w));
+  in_workload_ = true;
+  workload_keys_.clear();
+  return true;
+}
+
+bool Parser::close_workload(std::size_t start) {
+  Workload& w = script_.workloads.back();
+  if (w.servers.empty()) {
+    return fail(start, cat("workload ", quote(w.name), " has no server; expected a line such as 'server HOST ADDR:PORT' ",
+                           "before '}'"));
+  }
+  if (w.rate_from <= 0 && w.rate_to <= 0) return fail(start, cat("workload ", quote(w.name), " offers no connections: its rate is 0"));
+  for (const auto& s : w.servers) {
+    if (s.endpoint.addr.family() != w.servers.front().endpoint.addr.family())
+      return fail(start, cat("workload ", quote(w.name), " mixes IPv4 and IPv6 servers; expected one family"));
+  }
+  w.lines.push_back("}");
+  in_workload_ = false;
+  return true;
+}
+
+// One line inside `workload NAME { ... }`. Each key at most once, except `server`.
+bool Parser::parse_workload_line(std::size_t start) {
+  Workload& w = script_.workloads.back();
+  if (peek() == '}') {
+    ++pos_;
+    if (!expect_line_end("'}'")) return false;
+    return close_workload(start);
+  }
+  constexpr std::string_view kKeys =
+      "client, server, source, source-address, option, server-option, close, rate, clients, start, duration, retry, "
+      "restart, expect or '}'";
+  if (!is_ident_start(peek())) return fail_expected_at(start, cat("a workload setting (", kKeys, ")"));
+  std::size_t q = pos_;
+  while (q < line_.size() && (is_alnum(line_[q]) || line_[q] == '-' || line_[q] == '_')) ++q;
+  const std::string key(line_.substr(start, q - start));
+  pos_ = q;
+  if (key == "workload") return fail(start, cat("workload ", quote(w.name), " is still open; expected '}' before the next workload"));
+  if (key != "server" && key != "expect") {
+    auto [it, fresh] = workload_keys_.emplace(key, line_no_);
+    if (!fresh) return fail(start, cat("duplicate '", key, "' in workload ", quote(w.name), " (the first is at line ", num(it->second), ")"));
+  }
+  w.lines.push_back(std::string(trim(line_)));
+  if (key == "client") {
+    skip_ws();
+    const std::size_t hp = pos_;
+    if (!is_ident_start(peek())) return fail_expected_at(hp, "a host name after 'client'");
+    const std::string_view h = scan_ident();
+    if (!check_host(h, hp)) return false;
+    w.client_host = std::string(h);
+    return expect_line_end("the client host");
+  }
+  if (key == "server") {
+    WorkloadServer s;
+    s.loc = loc(start);
+    skip_ws();
+    const std::size_t hp = pos_;
+    if (!is_ident_start(peek())) return fail_expected_at(hp, "a host name after 'server', as in 'server HOST ADDR:PORT'");
+    const std::string_view h = scan_ident();
+    if (!check_host(h, hp)) return false;
+    s.host = std::string(h);
+    std::size_t ep = 0;
+    const std::string_view e = next_word(ep);
+    auto endpoint = model::Endpoint::parse(e);
+    if (!endpoint || endpoint->port == 0 || endpoint->addr.is_wildcard()) {
+      return fail(ep, cat("bad server endpoint ", describe(ep),
+                          "; expected the address and port clients connect to, such as 10.0.0.2:80"));
+    }
+    s.endpoint = *endpoint;
+    skip_ws();
+    if (!at_end()) {
+      std::size_t bp = 0;
+      const std::string_view b = next_word(bp);
+      if (b != "backlog") return fail_expected_at(bp, "'backlog N' or end of line after the server endpoint");
+      std::int64_t v = 0;
+      if (!parse_int(v, "backlog", "a backlog after 'backlog'", 1, 65535)) return false;
+      s.backlog = static_cast<int>(v);
+      if (!expect_line_end("the backlog")) return false;
+    }
+    if (w.servers.size() >= 64) return fail(start, "too many servers in one workload: the limit is 64");
+    w.servers.push_back(std::move(s));
+    return true;
+  }
+  if (key == "source") {
+    std::size_t mp = 0;
+    const std::string_view m = next_word(mp);
+    if (m == "ephemeral") {
+      w.source = SourcePort::ephemeral;
+    } else if (m == "fixed") {
+      w.source = SourcePort::fixed;
+      std::int64_t v = 0;
+      if (!parse_int(v, "port", "a port after 'fixed'", 1, 65535)) return false;
+      w.fixed_port = static_cast<std::uint16_t>(v);
+    } else if (m == "bind0") {
+      w.source = SourcePort::bind0;
+    } else if (m == "bind-no-port") {
+      w.source = SourcePort::bind_no_port;
+    } else if (m == "range") {
+      w.source = SourcePort::range;
+      std::int64_t lo = 0;
+      std::int64_t hi = 0;
+      if (!parse_int(lo, "port", "the low port of 'range LO-HI'", 1, 65535)) return false;
+      if (peek() != '-') return fail_expected(cat("'-' in 'range LO-HI'"));
+      ++pos_;
+      if (!parse_int(hi, "port", "the high port of 'range LO-HI'", 1, 65535)) return false;
+      if (hi < lo) return fail(start, "the range's high port is below its low port");
+      w.range = {static_cast<std::uint16_t>(lo), static_cast<std::uint16_t>(hi)};
+    } else {
+      return fail_expected_at(mp, "ephemeral, fixed PORT, bind0, bind-no-port or range LO-HI after 'source'");
+    }
+    return expect_line_end("the source");
+  }
+  if (key == "source-address") {
+    do {
+      model::IpAddress a;
+      if (!parse_address_token(a, "a client address such as 10.0.0.1")) return false;
+      w.source_addresses.push_back(a);
+      skip_ws();
+    } while (!at_end());
+    return true;
+  }
+  if (key == "option" || key == "server-option") {
+    auto& opts = key == "option" ? w.options : w.server_options;
+    do {
+      model::SockOpt o{};
+      if (!parse_opt_name(o)) return false;
+      if (model::kind(o) != model::OptKind::integer) {
+        return fail(start, cat("'", key, "' takes on/off options such as SO_REUSEADDR; ", model::name(o), " needs a value"));
+      }
+      opts.push_back(o);
+      skip_ws();
+    } while (!at_end());
+    return true;
+  }
+  if (key == "close") {
+    std::size_t cp = 0;
+    const std::string_view c = next_word(cp);
+    if (c == "client-first") w.close = CloseStyle::client_first;
+    else if (c == "server-first") w.close = CloseStyle::server_first;
+    else if (c == "linger0") w.close = CloseStyle::linger0;
+    else if (c == "shutdown-linger0") w.close = CloseStyle::shutdown_linger0;
+    else return fail_expected_at(cp, "client-first, server-first, linger0 or shutdown-linger0 after 'close'");
+    return expect_line_end("the close style");
+  }
+  if (key == "rate") {
+    if (!parse_number(w.rate_from, "a rate such as 500/s", false, true)) return false;
+    w.rate_to = w.rate_from;
+    if (line_.substr(pos_, 2) == "..") {
+      pos_ += 2;
+      if (!parse_number(w.rate_to, "the end rate of a ramp, such as 100/s..2000/s", false, true)) return false;
+    }
+    if (w.rate_from > 1e7 || w.rate_to > 1e7) return fail(start, "rate above the limit of 10000000/s");
+    return expect_line_end("the rate");
+  }
+  if (key == "clients") {
+    std::int64_t v = 0;
+    if (!parse_int(v, "client count", "a number of clients (1..4096)", 1, 4096)) return false;
+    w.clients = static_cast<int>(v);
+    return expect_line_end("the client count");
+  }
+  if (key == "start") {
+    if (!parse_duration(w.start, "a duration after 'start', such as 5s")) return false;
+    return expect_line_end("the start time");
+  }
+  if (key == "duration") {
+    if (!parse_duration(w.duration, "a duration after 'duration', such as 60s")) return false;
+    if (w.duration <= model::Duration::zero()) return fail(start, "the duration must be positive");
+    return expect_line_end("the duration");
+  }
+  if (key == "retry") {
+    std::size_t rp = 0;
+    const std::string_view r = next_word(rp);
+    if (r == "none") {
+      w.retry = RetryPolicy::none;
+    } else if (r == "fixed") {
+      w.retry = RetryPolicy::fixed;
+      if (!parse_duration(w.retry_delay, "a delay after 'fixed', such as 100ms")) return false;
+    } else if (r == "backoff") {
+      w.retry = RetryPolicy::backoff;
+      if (!parse_duration(w.retry_delay, "an initial delay after 'backoff', such as 10ms")) return false;
+      std::size_t mp = 0;
+      const std::string_view m = next_word(mp);
+      if (m != "max") return fail_expected_at(mp, "'max D' after the initial delay, as in 'retry backoff 10ms max 5s'");
+      if (!parse_duration(w.retry_max, "a duration after 'max', such as 5s")) return false;
+      if (w.retry_max < w.retry_delay) return fail(mp, "the backoff maximum is below its initial delay");
+    } else {
+      return fail_expected_at(rp, "none, fixed D or backoff D max D after 'retry'");
+    }
+    return expect_line_end("the retry policy");
+  }
+  if (key == "restart") {
+    std::size_t ep = 0;
+    if (next_word(ep) != "every") return fail_expected_at(ep, "'every D down D' after 'restart'");
+    if (!parse_duration(w.restart_every, "a period after 'every', such as 30s")) return false;
+    std::size_t dp = 0;
+    if (next_word(dp) != "down") return fail_expected_at(dp, "'down D' after the restart period");
+    if (!parse_duration(w.restart_down, "a downtime after 'down', such as 2s")) return false;
+    if (w.restart_every <= model::Duration::zero() || w.restart_down >= w.restart_every)
+      return fail(start, "expected a positive restart period longer than the downtime");
+    return expect_line_end("the restart");
+  }
+  if (key == "expect") return parse_workload_expect(start, w);
+  const std::vector<std::string_view> keys = {"client", "server", "source", "source-address", "option", "server-option",
+                                              "close", "rate", "clients", "start", "duration", "retry", "restart",
+                                              "expect"};
+  return fail(start, cat("unknown workload setting ", quote(key), "; expected ", kKeys, suggestion(key, keys)));
+}
+
+// expect METRIC [CALL [ERRNO]] OP VALUE [@OS,...]
+bool Parser::parse_workload_expect(std::size_t start, Workload& w) {
+  WorkloadExpect e;
+  e.loc = loc(start);
+  e.text = std::string(trim(line_));
+  static const std::vector<std::string_view> kMetrics = {
+      "attempts", "successes", "failures", "rate", "time_wait_peak", "fin_wait2_peak", "first_failure",
+      "stalls", "latency_p50", "latency_p99", "blocked_for"};
+  skip_ws();
+  const std::size_t mp = pos_;
+  if (!is_ident_start(peek())) return fail_expected_at(mp, cat("a metric (", join(kMetrics), ")"));
+  const std::string_view m = scan_ident();
+  if (std::find(kMetrics.begin(), kMetrics.end(), m) == kMetrics.end())
+    return fail(mp, cat("unknown metric ", quote(m), "; expected one of ", join(kMetrics), suggestion(m, kMetrics)));
+  e.metric = std::string(m);
+  if (m == "failures") {
+    skip_ws();
+    if (is_ident_start(peek())) {
+      const std::size_t cp = pos_;
+      const std::string_view c = scan_ident();
+      auto k = call_from_name(c);
+      if (!k) return fail(cp, cat("unknown call ", quote(c), " after 'failures'; expected a call such as connect or bind"));
+      e.call = *k;
+      skip_ws();
+      if (is_ident_start(peek())) {
+        const std::size_t ep = pos_;
+        const std::string_view en = scan_ident();
+        auto er = model::errno_from_name(en);
+        if (!er) return fail(ep, cat("unknown errno ", quote(en), "; expected a name such as EADDRNOTAVAIL"));
+        e.err = *er;
+      }
+    }
+  }
+  if (!parse_op(e.op)) return false;
+  e.is_duration = m == "first_failure" || m == "latency_p50" || m == "latency_p99" || m == "blocked_for";
+  if (e.is_duration) {
+    model::Duration d{};
+    if (!parse_duration(d, cat("a duration for ", m, ", such as 60s"))) return false;
+    e.value = static_cast<double>(d.count());
+  } else {
+    if (!parse_number(e.value, cat("a number for ", m), false, m == "rate")) return false;
+  }
+  skip_ws();
+  if (peek() == '@') {
+    ++pos_;
+    if (!parse_os_names(e.os, "'@'")) return false;
+  }
+  if (!expect_line_end("the expectation")) return false;
+  if (w.expects.size() >= 1000) return fail(start, "too many expectations in one workload: the limit is 1000");
+  w.expects.push_back(std::move(e));
   return true;
 }
 

@@ -706,7 +706,7 @@ TEST(Parser_WaitWithoutUnit, ListsTheUnits) {
 }
 
 TEST(Parser_WaitWithUnknownUnit, ReportsTheUnit) {
-  EXPECT_TRUE(FailsAt("wait 5h\n", 1, 7, "unknown unit 'h' in duration '5h'"));
+  EXPECT_TRUE(FailsAt("wait 5d\n", 1, 7, "unknown unit 'd' in duration '5d'"));
 }
 
 TEST(Parser_WaitWithFractionalNanoseconds, IsRejected) {

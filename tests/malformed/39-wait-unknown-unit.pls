@@ -1,2 +1,2 @@
 # Malformed: wait unknown unit. The first error is below; see the .expected sidecar.
-wait 10h
+wait 10d
