@@ -2,6 +2,8 @@
 // event log, the time series (CSV/JSON), an SVG plot, the capacity search and swarm mode.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -254,7 +256,9 @@ int run_simulate_command(const SimulateArgs& args, std::ostream& out, std::ostre
       o.events = &events;
     }
     if (args.progress) {
-      o.progress = [name = std::string(p->name), &err](double f) {
+      // Only for runs that take more than a second: a quick run prints no bar at all.
+      o.progress = [name = std::string(p->name), &err, start = std::chrono::steady_clock::now()](double f) {
+        if (std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) return;
         const int filled = static_cast<int>(f * 30);
         err << fmt::format("\r{:<8} [{}{}] {:3.0f}%", name, std::string(static_cast<std::size_t>(filled), '#'),
                            std::string(static_cast<std::size_t>(30 - filled), ' '), f * 100)
@@ -304,8 +308,10 @@ int run_simulate_command(const SimulateArgs& args, std::ostream& out, std::ostre
   } else {
     for (const auto& r : runs) out << "\n" << sim::format_simulate_text(r);
     // The side-by-side table: one row per OS and workload.
+    std::size_t name_width = 10;
+    for (const auto& w : chosen.workloads) name_width = std::max(name_width, w.name.size() + 2);
     out << "\n"
-        << pad("OS", 10) << pad("workload", 18) << pad("offered", 12) << pad("achieved", 12) << pad("failures", 10)
+        << pad("OS", 10) << pad("workload", name_width) << pad("offered", 12) << pad("achieved", 12) << pad("failures", 10)
         << pad("first failure", 15) << pad("TW peak", 9) << pad("capacity (closed form)", 24)
         << (args.capacity ? "capacity (simulated)" : "") << "\n";
     for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -324,7 +330,7 @@ int run_simulate_command(const SimulateArgs& args, std::ostream& out, std::ostre
                       : s.rate         ? fmt::format("{} (±{})", rate_text(*s.rate), rate_text(s.resolution))
                                        : "≥ " + rate_text(s.ceiling);
         }
-        out << pad(runs[i].os, 10) << pad(x.name, 18) << pad(offered, 12) << pad(rate_text(x.achieved_rate), 12)
+        out << pad(runs[i].os, 10) << pad(x.name, name_width) << pad(offered, 12) << pad(rate_text(x.achieved_rate), 12)
             << pad(std::to_string(x.failures), 10)
             << pad(x.first_failure ? sim::human_duration(*x.first_failure) : "-", 15)
             << pad(std::to_string(x.time_wait_peak), 9) << pad(closed, 24) << simulated << "\n";

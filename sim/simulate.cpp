@@ -124,6 +124,7 @@ class Engine {
     std::size_t host = 0;
     model::Fd fd = -1;
     bool up = false;
+    std::optional<std::pair<FailureKind, model::TimePoint>> outage;  // failing to come back since
   };
   enum class Who : std::uint8_t { client, server_conn, listener };
   struct PendingOp {
@@ -252,6 +253,8 @@ std::optional<Diagnostic> Engine::setup() {
   }
   world_ = std::make_unique<World>(options_.seed, std::move(specs));
   world_->set_keep_events(options_.events != nullptr);
+  if (!options_.memoize_port_searches)
+    for (std::size_t h = 0; h < world_->host_count(); ++h) world_->host(h).set_memoize_port_searches(false);
   world_->set_trace_segments(options_.events != nullptr);
   if (script_.network) {
     NetworkConfig n;
@@ -384,7 +387,6 @@ void Engine::log_call(std::size_t host, model::Fd fd, std::string_view what, con
 
 void Engine::drain_log() {
   for (auto& e : world_->take_log()) {
-    ++report_.events;
     if (options_.events)
       *options_.events << fmt::format("{} {:<10} {:<6} {:<64} {:<22} {}\n", stamp(e.at.time_since_epoch()), e.host, "-",
                                       e.what, "", e.rule ? e.rule->id : std::string_view("-"));
@@ -727,6 +729,10 @@ void Engine::listener_up(std::size_t li) {
     if (st.count == 0) st.first_at = since;
     ++st.count;
     st.last_at = since;
+    if (!l.outage) {
+      l.outage = {k, world_->now()};
+      ++st.outages;
+    }
     if (l.fd >= 0) {
       const model::Fd fd = l.fd;
       call(h, [&](model::Host& host, std::vector<model::Segment>& out) { return host.close(fd, world_->now(), out); });
@@ -753,6 +759,11 @@ void Engine::listener_up(std::size_t li) {
   log_call(h, l.fd, "listen()", ls);
   if (ls.failed()) return fail("listen", ls);
   l.up = true;
+  if (l.outage) {
+    auto& st = wr(l.workload).failures_by_kind[l.outage->first];
+    st.longest_outage = std::max(st.longest_outage, world_->now() - l.outage->second);
+    l.outage.reset();
+  }
   auto ar = call(h, [&](model::Host& host, std::vector<model::Segment>&) { return host.accept(listeners_[li].fd); });
   if (ar.pending != model::Pending::none) pending_.push_back({Who::listener, li, ar.pending, ar, 0, false});
   if (ws.w->restart_every > model::Duration::zero() && world_->now() + ws.w->restart_every - ws.w->restart_down < ws.end) {
@@ -804,11 +815,20 @@ void Engine::take_sample() {
 }
 
 void Engine::finish_outages() {
+  for (auto& l : listeners_) {
+    if (!l.outage) continue;
+    auto& st = wr(l.workload).failures_by_kind[l.outage->first];
+    const model::Duration open = world_->now() - l.outage->second;
+    st.longest_outage = std::max(st.longest_outage, open);
+    if (open > std::chrono::seconds(1)) st.open_at_end = true;
+  }
   for (auto& c : clients_) {
     if (!c.outage) continue;
     auto& st = wr(c.workload).failures_by_kind[c.outage->first];
-    st.open_at_end = true;
-    st.longest_outage = std::max(st.longest_outage, world_->now() - c.outage->second);
+    const model::Duration open = world_->now() - c.outage->second;
+    st.longest_outage = std::max(st.longest_outage, open);
+    // An outage the end of the run cut short counts as blocking only once it outlasted a second.
+    if (open > std::chrono::seconds(1)) st.open_at_end = true;
   }
 }
 
@@ -892,7 +912,7 @@ SimulateReport Engine::run() {
     rep.capacity = closed_form_capacity(script_, *ws.w, *host_profiles_[ws.client_host]);
     report_.workloads.push_back(std::move(rep));
     for (std::size_t s = 0; s < ws.w->servers.size(); ++s) {
-      listeners_.push_back({w, s, ws.server_hosts[s], -1, false});
+      listeners_.push_back({w, s, ws.server_hosts[s], -1, false, std::nullopt});
       schedule(ws.begin, ActionKind::listener_up, listeners_.size() - 1);
     }
   }
@@ -963,6 +983,7 @@ SimulateReport Engine::run() {
   finish_outages();
   report_.duration = world_->now().time_since_epoch();
   report_.segments = world_->network_stats().segments;
+  report_.events = world_->network_stats().events;
   report_.syn_lost = world_->network_stats().syn_lost;
   for (std::size_t w = 0; w < workloads_.size(); ++w) {
     WorkloadReport& rep = wr(w);

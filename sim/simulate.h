@@ -39,6 +39,9 @@ struct SimulateOptions {
   std::uint64_t max_connections = 50'000'000;  // connection attempts, all workloads together
   model::Duration max_virtual_time = std::chrono::hours(24 * 7);
   double max_wall_seconds = 600;
+  // Hosts remember failed connect() port searches (model::Host::set_memoize_port_searches);
+  // off only to show that the memo never changes a result.
+  bool memoize_port_searches = true;
   // Called now and then with the fraction of virtual time done (for a progress bar).
   std::function<void(double)> progress;
 };
@@ -59,7 +62,7 @@ struct FailureStats {
   // Outages: from a client's first failure of this kind to its next successful connection.
   std::uint64_t outages = 0;
   model::Duration longest_outage{};
-  bool open_at_end = false;  // some client was still failing when the run ended
+  bool open_at_end = false;  // some client had been failing for over a second when the run ended
   // Transient: every outage ended within a second; blocking: one lasted longer or never ended.
   bool blocking() const { return open_at_end || longest_outage > std::chrono::seconds(1); }
 };

@@ -162,6 +162,7 @@ void World::step_to(TimePoint t) {
     if (!network_.empty() && network_.top().at <= now_) {
       InFlight f = network_.top();
       network_.pop();
+      ++stats_.events;
       hosts_[f.to].deliver(f.seg, now_, out);
       route(f.to, out);
       continue;
@@ -169,6 +170,7 @@ void World::step_to(TimePoint t) {
     for (std::size_t i = 0; i < hosts_.size(); ++i) {
       auto d = hosts_[i].next_deadline();
       if (d && *d <= now_) {
+        ++stats_.events;
         hosts_[i].advance(now_, out);
         route(i, out);
       }

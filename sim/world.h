@@ -66,6 +66,7 @@ struct MiddleboxRule {
 };
 
 struct NetworkStats {
+  std::uint64_t events = 0;  // segments delivered and timer firings processed
   std::uint64_t segments = 0;
   std::uint64_t syn_lost = 0;
   std::uint64_t duplicated = 0;

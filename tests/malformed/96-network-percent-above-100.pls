@@ -1,0 +1,2 @@
+# Malformed: a probability above 100%.
+network syn-loss 150%
