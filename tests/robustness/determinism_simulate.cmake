@@ -16,7 +16,7 @@ if(NOT workload_scripts)
 endif()
 file(MAKE_DIRECTORY "${OUT}")
 function(run_sim out_var events script seed)
-  execute_process(COMMAND "${PORTLAB}" simulate "${script}" --seed ${seed} --os all --events "${events}" --json
+  execute_process(COMMAND "${PORTLAB}" simulate "${script}" --seed ${seed} --events "${events}" --json
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc STREQUAL "0" AND NOT rc STREQUAL "1")
     message(FATAL_ERROR "portlab simulate ${script} --seed ${seed}: exit status ${rc}\n${err}")
