@@ -5,6 +5,7 @@
 // Options of our own (before Google Benchmark's): --iterations=N (default 1000),
 // --port-range=LOW-HIGH (default 40000-40499).
 #include <benchmark/benchmark.h>
+#include <sys/utsname.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -145,6 +146,7 @@ int main(int argc, char** argv) {
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
+  if (utsname u{}; uname(&u) == 0) benchmark::AddCustomContext("kernel", std::string(u.sysname) + " " + u.release);
   benchmark::AddCustomContext("port_range", std::to_string(g_cfg.port_low) + "-" + std::to_string(g_cfg.port_high));
   benchmark::AddCustomContext("tcp_tw_reuse_delay_ms", std::to_string(g_cfg.tw_reuse_delay_ms));
   benchmark::RunSpecifiedBenchmarks();

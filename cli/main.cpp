@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_report.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -52,6 +53,16 @@ int main(int argc, char** argv) {
   conform_cmd->add_option("--block-timeout", conform.block_timeout_seconds,
                           "Seconds after which a blocking call counts as blocked forever (default 3)");
 
+  portlab::cli::BenchReportArgs bench_report;
+  auto* bench_report_cmd = app.add_subcommand(
+      "bench-report", "Tabulate Google Benchmark JSON from reconnect_bench and model_bench: each strategy's measured "
+                      "and predicted rate, failures and TIME_WAIT; optionally an SVG chart");
+  bench_report_cmd->add_option("files", bench_report.files, "Google Benchmark JSON files (--benchmark_out)")
+      ->required();
+  bench_report_cmd->add_option("--svg", bench_report.svg, "Write a bar chart of the rates per strategy to this SVG file");
+  bench_report_cmd->add_flag("--markdown", bench_report.markdown, "Markdown tables instead of aligned text");
+  bench_report_cmd->add_option("-o,--output", bench_report.output, "Write the report to this file instead of stdout");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -64,6 +75,7 @@ int main(int argc, char** argv) {
     return portlab::cli::run_check_command(check, std::cout, std::cerr);
   }
   if (*conform_cmd) return portlab::cli::run_conform_command(conform, std::cout, std::cerr);
+  if (*bench_report_cmd) return portlab::cli::run_bench_report_command(bench_report, std::cout, std::cerr);
   if (*rules_cmd) return portlab::cli::run_rules_command(rules, std::cout, std::cerr);
   return 2;
 }
