@@ -5,12 +5,18 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <ostream>
 #include <string>
 
 #include "bench/reconnect.h"
 #include "props/kernel_namespace.h"
 
 namespace pb = portlab::bench;
+
+namespace portlab::bench {
+// Test names and failure messages show the strategy's name, not its bytes.
+void PrintTo(const Strategy& s, std::ostream* os) { *os << s.name; }
+}  // namespace portlab::bench
 
 namespace {
 
