@@ -27,7 +27,8 @@ for arg in "$@"; do
 done
 mkdir -p "$out"
 
-if [[ ! -f build/build.ninja ]]; then
+# Configure when there is no build tree yet, or when it was configured without the benchmarks.
+if [[ ! -f build/build.ninja ]] || ! grep -qx 'PORTLAB_BUILD_BENCH:BOOL=ON' build/CMakeCache.txt; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTLAB_BUILD_BENCH=ON
 fi
 cmake --build build --target reconnect_bench model_bench portlab --parallel "${JOBS:-$(nproc)}"
