@@ -270,7 +270,8 @@ struct RealLoop::Impl {
       ++r.skipped;
       return;
     }
-    r.starts.push_back(now - start);
+    r.timeline.push_back({now - start, now - start, now - start});
+    IterationTimes& times = r.timeline.back();
     ++r.attempts;
     FdGuard c(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!c.ok()) return fail("socket", errno);
@@ -284,6 +285,7 @@ struct RealLoop::Impl {
     }
     const sockaddr_in dst = loopback(kServerPort);
     const auto t0 = Clock::now();
+    times.connect = times.close = t0 - start;
     const int rc = ::connect(c.get(), reinterpret_cast<const sockaddr*>(&dst), sizeof dst);
     const int ce = errno;
     const auto dt = Clock::now() - t0;
@@ -300,6 +302,7 @@ struct RealLoop::Impl {
       n < 0 ? fail("recv", errno) : void(++r.failures["recv_EOF"]);
       ok = false;
     }
+    times.close = Clock::now() - start;
     switch (s.close) {
       case CloseMode::graceful:
         break;
@@ -362,7 +365,7 @@ LoopResult RealLoop::finish() { return impl_->finish(); }
 struct ModelLoop::Impl {
   Strategy s;
   RunConfig cfg;
-  std::vector<std::chrono::nanoseconds> starts;
+  std::vector<IterationTimes> timeline;
   std::chrono::nanoseconds step;
   ps::World world;
   ps::HostHandle host;
@@ -374,9 +377,9 @@ struct ModelLoop::Impl {
   double cpu0 = 0;
   const pm::Endpoint server_ep{*pm::IpAddress::parse("127.0.0.1"), kServerPort};
 
-  Impl(const Strategy& st, const RunConfig& c, std::vector<std::chrono::nanoseconds> st_starts,
+  Impl(const Strategy& st, const RunConfig& c, std::vector<IterationTimes> st_timeline,
        std::chrono::nanoseconds st_step)
-      : s(st), cfg(c), starts(std::move(st_starts)), step(st_step),
+      : s(st), cfg(c), timeline(std::move(st_timeline)), step(st_step),
         world(1, {{"local", {}, {}, &pm::linux_profile()}}), host(world, 0) {
     auto knob = [this](const std::string& name, const std::string& v) {
       if (const std::string err = host.sysctl(name, v); !err.empty())
@@ -409,8 +412,16 @@ struct ModelLoop::Impl {
   void iterate() {
     const std::size_t idx = i++;
     if (idx % 256 == 255) (void)world.take_log();  // the event log is not needed here; keep memory flat
-    const std::chrono::nanoseconds at = idx < starts.size() ? starts[idx] : step * static_cast<std::int64_t>(idx);
-    world.advance_to(t0 + std::chrono::duration_cast<pm::Duration>(at));
+    IterationTimes at;
+    if (idx < timeline.size()) {
+      at = timeline[idx];
+    } else {
+      at.start = at.connect = at.close = step * static_cast<std::int64_t>(idx);
+    }
+    auto advance = [this](std::chrono::nanoseconds offset) {
+      world.advance_to(t0 + std::chrono::duration_cast<pm::Duration>(offset));
+    };
+    advance(at.start);
     ++r.attempts;
     auto so = host.socket(pm::Family::inet);
     if (so.result.failed()) return fail("socket", so);
@@ -430,6 +441,7 @@ struct ModelLoop::Impl {
                             static_cast<std::uint16_t>(s.port == PortMode::fixed ? kFixedClientPort : 0)};
       if (auto b = host.bind(c, ep); b.result.failed()) return fail("bind", b);
     }
+    advance(at.connect);
     auto co = host.connect(c, server_ep);
     if (co.waited > kStall || co.blocked_forever) ++r.stalls;
     if (co.result.failed()) return fail("connect", co);
@@ -449,6 +461,7 @@ struct ModelLoop::Impl {
         ok = false;
       }
     }
+    advance(at.close);
     auto srv_close = [&] {
       if (auto x = host.close(a); x.result.failed()) fail("srv_close", x);
     };
@@ -506,9 +519,9 @@ struct ModelLoop::Impl {
   }
 };
 
-ModelLoop::ModelLoop(const Strategy& s, const RunConfig& cfg, std::vector<std::chrono::nanoseconds> starts,
+ModelLoop::ModelLoop(const Strategy& s, const RunConfig& cfg, std::vector<IterationTimes> timeline,
                      std::chrono::nanoseconds step)
-    : impl_(std::make_unique<Impl>(s, cfg, std::move(starts), step)) {}
+    : impl_(std::make_unique<Impl>(s, cfg, std::move(timeline), step)) {}
 ModelLoop::~ModelLoop() = default;
 void ModelLoop::iterate() { impl_->iterate(); }
 LoopResult ModelLoop::finish() { return impl_->finish(); }

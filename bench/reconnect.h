@@ -53,6 +53,14 @@ struct RunConfig {
   std::chrono::milliseconds wall_cap{20000};  // iterations past this are skipped (counted)
 };
 
+// When an iteration's calls happened, from the first iteration's start. The model replays a real
+// run on this timeline: socket() at `start`, connect() at `connect`, the closes at `close`.
+struct IterationTimes {
+  std::chrono::nanoseconds start{};
+  std::chrono::nanoseconds connect{};  // = start when the iteration failed before connect()
+  std::chrono::nanoseconds close{};    // = connect when connect() failed
+};
+
 struct LoopResult {
   std::int64_t attempts = 0;   // iterations run (not skipped)
   std::int64_t skipped = 0;    // iterations past the wall-time cap
@@ -64,7 +72,7 @@ struct LoopResult {
   double connect_p99_us = 0;
   double elapsed_s = 0;        // real: wall time of the loop; model: virtual time covered
   double cpu_s = 0;            // thread CPU time of the loop (model)
-  std::vector<std::chrono::nanoseconds> starts;  // real: each iteration's start, from the first
+  std::vector<IterationTimes> timeline;  // real: one per iteration run
   std::string harness_error;   // set when the loop could not run as designed
   // "connect:EADDRNOTAVAIL x500, ..." (sorted), or "none".
   std::string failure_pattern() const;
@@ -87,11 +95,11 @@ class RealLoop {
   std::unique_ptr<Impl> impl_;
 };
 
-// The same loop on the model. `starts` (a real run's iteration start times) sets the virtual
-// timeline; empty: one iteration every `step`.
+// The same loop on the model. `timeline` (a real run's) sets the virtual time of each iteration's
+// calls; past its end (or when empty), one iteration every `step`, all calls at its start.
 class ModelLoop {
  public:
-  ModelLoop(const Strategy& s, const RunConfig& cfg, std::vector<std::chrono::nanoseconds> starts,
+  ModelLoop(const Strategy& s, const RunConfig& cfg, std::vector<IterationTimes> timeline,
             std::chrono::nanoseconds step = std::chrono::microseconds(40));
   ~ModelLoop();
   ModelLoop(const ModelLoop&) = delete;

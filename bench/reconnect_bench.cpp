@@ -21,7 +21,7 @@ namespace pb = portlab::bench;
 namespace {
 
 struct RealFigures {
-  std::vector<std::chrono::nanoseconds> starts;
+  std::vector<pb::IterationTimes> timeline;
   double attempts_per_s = 0;
 };
 std::map<std::string, RealFigures>& real_runs() {
@@ -66,7 +66,7 @@ void BM_Real(benchmark::State& state, const pb::Strategy& s) {
     state.counters["conn_per_s"] = benchmark::Counter(static_cast<double>(r.successes) / secs);
     state.counters["attempts_per_s"] = benchmark::Counter(static_cast<double>(r.attempts) / secs);
     state.SetLabel(r.failure_pattern());
-    real_runs()[s.name] = {r.starts, static_cast<double>(r.attempts) / secs};
+    real_runs()[s.name] = {r.timeline, static_cast<double>(r.attempts) / secs};
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
@@ -75,9 +75,9 @@ void BM_Real(benchmark::State& state, const pb::Strategy& s) {
 void BM_Model(benchmark::State& state, const pb::Strategy& s) {
   try {
     const auto it = real_runs().find(s.name);
-    std::vector<std::chrono::nanoseconds> starts;
-    if (it != real_runs().end()) starts = it->second.starts;
-    pb::ModelLoop loop(s, g_cfg, starts);
+    std::vector<pb::IterationTimes> timeline;
+    if (it != real_runs().end()) timeline = it->second.timeline;
+    pb::ModelLoop loop(s, g_cfg, timeline);
     for (auto _ : state) loop.iterate();
     pb::LoopResult r = loop.finish();
     put_common(state, r);
