@@ -342,9 +342,9 @@ struct RealLoop::Impl {
     stop_server();
     listener.reset();
     inside.reset();
+    // The server's outcomes join the client's under a srv_ prefix: srv_recv_ECONNRESET, the
+    // expected effect of an RST close, is part of a strategy's pattern like any client errno.
     for (const auto& [key, n] : server_failures) r.failures[key] += n;
-    // Server-side "failures" only count when the client saw the connection succeed: a recv that
-    // ends in ECONNRESET is the expected effect of an RST close, and is reported as such.
     pp::KernelHost kh(ns, std::chrono::milliseconds(1000));
     for (const auto& c : kh.connections())
       if (c.state == pm::TcpState::time_wait) ++r.time_wait_end;

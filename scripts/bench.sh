@@ -10,7 +10,8 @@
 #                                        (between its bench-report markers) and docs/benchmarks-rates.svg
 #
 # Environment: JOBS (build parallelism, default nproc), BENCH_ITERATIONS (connections per real
-# loop, default 1000), MODEL_MIN_TIME (seconds per micro-benchmark, default 0.2).
+# loop, default 1000), MODEL_MIN_TIME (seconds per micro-benchmark, default 0.2),
+# PORTLAB_BENCH_BIND_1E5=1 (adds the bind check with 10^5 sockets on the port: ~1 min more).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -20,7 +21,7 @@ update_docs=0
 for arg in "$@"; do
   case "$arg" in
     --update-docs) update_docs=1 ;;
-    -h|--help) sed -n '2,15p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "bench: unknown option $arg" >&2; exit 2 ;;
     *) out=$arg ;;
   esac
@@ -41,7 +42,10 @@ echo "bench: model micro-benchmarks (model_bench)"
   --benchmark_out="$out/model_bench.json" --benchmark_out_format=json
 
 ./build/cli/portlab bench-report "$out/reconnect_bench.json" "$out/model_bench.json" \
-  --markdown --svg "$out/rates.svg" -o "$out/report.md"
+  --markdown --svg "$out/rates.svg" -o "$out/report.body.md"
+{ echo "Command: \`scripts/bench.sh$(printf ' %s' "$@")\` (as root, from the repository root)"; echo
+  cat "$out/report.body.md"; } > "$out/report.md"
+rm -f "$out/report.body.md"
 if command -v rsvg-convert >/dev/null; then rsvg-convert "$out/rates.svg" -o "$out/rates.png"; fi
 echo
 cat "$out/report.md"
