@@ -216,7 +216,7 @@ BENCHMARK(BM_CheckSeedScript)->Unit(benchmark::kMicrosecond);
 
 int main(int argc, char** argv) {
   // 10^5 sockets on the probed port: opt-in, because building that fixture costs O(N^2) binds
-  // (each runs the very check measured here) -- about 50 s on a 2-core machine.
+  // (each runs the very check measured here): 9 min of wall time on a busy 2-core machine.
   if (const char* e = std::getenv("PORTLAB_BENCH_BIND_1E5"); e && std::string(e) == "1")
     benchmark::RegisterBenchmark("BM_BindConflictCheck", BM_BindConflictCheck)
         ->Args({100000, 0})
