@@ -56,6 +56,8 @@ const std::vector<Strategy>& strategies() {
         CloseMode::server_first, false, 2, 1);
     add("fixed_reuseaddr_server_first", "7. fixed port + SO_REUSEADDR, server closes first", PortMode::fixed,
         CloseMode::server_first, true, 2, 1);
+    add("fixed_server_first", "7. fixed port without SO_REUSEADDR, server closes first", PortMode::fixed,
+        CloseMode::server_first, false, 2, 1);
     add("bind0_graceful", "8. bind(127.0.0.1:0) before connect, client closes first", PortMode::bind0,
         CloseMode::graceful, false, 2, 1);
     add("bind_no_port_graceful_tw0", "8. IP_BIND_ADDRESS_NO_PORT + bind(127.0.0.1:0), tcp_tw_reuse=0",
