@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench_report.h"
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
@@ -72,6 +73,15 @@ int main(int argc, char** argv) {
   sim_cmd->add_option("--max-connections", sim.max_connections, "Stop after this many connection attempts (default 5e7)");
   sim_cmd->add_option("--max-virtual-time", sim.max_virtual_time, "Virtual time a workload may cover (default 10080m)");
   sim_cmd->add_option("--max-seconds", sim.max_seconds, "Wall-clock seconds one run may take (default 600)");
+  portlab::cli::BenchReportArgs bench_report;
+  auto* bench_report_cmd = app.add_subcommand(
+      "bench-report", "Tabulate Google Benchmark JSON from reconnect_bench and model_bench: each strategy's measured "
+                      "and predicted rate, failures and TIME_WAIT; optionally an SVG chart");
+  bench_report_cmd->add_option("files", bench_report.files, "Google Benchmark JSON files (--benchmark_out)")
+      ->required();
+  bench_report_cmd->add_option("--svg", bench_report.svg, "Write a bar chart of the rates per strategy to this SVG file");
+  bench_report_cmd->add_flag("--markdown", bench_report.markdown, "Markdown tables instead of aligned text");
+  bench_report_cmd->add_option("-o,--output", bench_report.output, "Write the report to this file instead of stdout");
 
   try {
     app.parse(argc, argv);
@@ -90,6 +100,7 @@ int main(int argc, char** argv) {
     return portlab::cli::run_simulate_command(sim, std::cout, std::cerr);
   }
   if (*conform_cmd) return portlab::cli::run_conform_command(conform, std::cout, std::cerr);
+  if (*bench_report_cmd) return portlab::cli::run_bench_report_command(bench_report, std::cout, std::cerr);
   if (*rules_cmd) return portlab::cli::run_rules_command(rules, std::cout, std::cerr);
   return 2;
 }
