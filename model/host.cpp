@@ -255,6 +255,9 @@ struct Host::Impl {
   }
   static SockId id_of(const Sock& s) { return s.id; }
 
+  // Host events are text for the event log; building it costs more than the step it describes,
+  // so an engine that prints no log turns recording off (Host::set_record_events).
+  bool record_events = true;
   void event(TimePoint at, std::string what, const Rule* rule) { events.push_back({at, std::move(what), rule}); }
 
   SockId new_sock() {
@@ -493,15 +496,15 @@ struct Host::Impl {
   // Enter TIME-WAIT (or its FIN-WAIT-2 substate): tcp_time_wait.
   void enter_time_wait(Sock& s, bool fin_wait_2, Duration timeout, TimePoint now) {
     const FourTuple wt = wire_tuple(s);
-    const std::string where = FourTuple{{s.laddr, s.lport}, *s.remote}.to_string();
+    const auto where = [&] { return FourTuple{{s.laddr, s.lport}, *s.remote}.to_string(); };
     if (tw_count >= params.max_time_wait) {
-      event(now, where + " closes without TIME-WAIT (" + std::string(R().time_wait_overflow->id) + ")",
+      if (record_events) event(now, where() + " closes without TIME-WAIT (" + std::string(R().time_wait_overflow->id) + ")",
             R().time_wait_overflow);
       connection_done(s);
       return;
     }
     if (!params.time_wait_for_local_peer && !fin_wait_2 && is_local(wt.remote.addr)) {
-      event(now, where + " closes without TIME-WAIT: the peer is on this host", R().time_wait_overflow);
+      if (record_events) event(now, where() + " closes without TIME-WAIT: the peer is on this host", R().time_wait_overflow);
       connection_done(s);
       return;
     }
@@ -538,7 +541,7 @@ struct Host::Impl {
     ehash_remove(s);
     ehash[wt] = OwnerRef{true, id};
     timers.insert({tws[id]->deadline, TimerKind::time_wait, id});
-    event(now, where + (fin_wait_2 ? " FIN-WAIT-2 (orphan, timewait socket) for " : " TIME-WAIT for ") +
+    if (record_events) event(now, where() + (fin_wait_2 ? " FIN-WAIT-2 (orphan, timewait socket) for " : " TIME-WAIT for ") +
                    format_duration(timeout),
           fin_wait_2 ? R().fin_wait_2_orphan : R().time_wait_enter);
     connection_done(s);
@@ -567,7 +570,7 @@ struct Host::Impl {
     auto tmo = profile->orphan_fin_wait_2_timeout(knobs, s.linger2);
     if (!tmo) {
       send_rst(s, now, out);
-      event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset (TCP_LINGER2 < 0)",
+      if (record_events) event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset (TCP_LINGER2 < 0)",
             R().fin_wait_2_linger2_rst);
       connection_done(s);
       return;
@@ -686,7 +689,7 @@ struct Host::Impl {
     auto& tw = *tws[id];
     const std::uint32_t end_seq = seg.seq + seg.payload + (seg.flags.syn ? 1 : 0) + (seg.flags.fin ? 1 : 0);
     const bool paws_reject = seg.ts && tw.ts_recent_stamp && static_cast<std::int32_t>(seg.ts->tsval - tw.ts_recent) < 0;
-    const std::string where = tw.tuple.to_string();
+    const auto where = [&] { return tw.tuple.to_string(); };
     auto tw_ack = [&] {
       Segment a;
       a.src = wire(tw.tuple.local);
@@ -710,7 +713,7 @@ struct Host::Impl {
       const bool in_window = seq_le(tw.rcv_nxt, seg.seq) && seq_le(end_seq, tw.rcv_nxt + tw.rcv_wnd);
       if (paws_reject || !in_window) return tw_ack();
       if (seg.flags.rst) {
-        event(now, where + " killed by RST", R().time_wait_rst_kill);
+        if (record_events) event(now, where() + " killed by RST", R().time_wait_rst_kill);
         return kill_time_wait(id);
       }
       if (seg.flags.syn && !seq_lt(seg.seq, tw.rcv_nxt)) {
@@ -720,14 +723,14 @@ struct Host::Impl {
       if (!seg.flags.ack || !seq_gt(end_seq, tw.rcv_nxt) || end_seq == seg.seq) return;
       if (!seg.flags.fin || end_seq != tw.rcv_nxt + 1) {  // data after close: reset
         tw_rst();
-        event(now, where + " reset: data after close", R().orphan_data_rst);
+        if (record_events) event(now, where() + " reset: data after close", R().orphan_data_rst);
         return kill_time_wait(id);
       }
       if (!params.time_wait_for_local_peer && is_local(wire(tw.tuple.remote.addr))) {
         // FreeBSD nolocaltimewait: the final ACK goes out, then the connection is simply closed.
         tw.rcv_nxt = end_seq;
         tw_ack();
-        event(now, where + " closes without TIME-WAIT: the peer is on this host", R().time_wait_overflow);
+        if (record_events) event(now, where() + " closes without TIME-WAIT: the peer is on this host", R().time_wait_overflow);
         return kill_time_wait(id);
       }
       tw.fin_wait_2 = false;
@@ -737,7 +740,7 @@ struct Host::Impl {
         tw.ts_recent_stamp = now;
       }
       rearm_time_wait(id, now);
-      event(now, where + " TIME-WAIT for " + format_duration(profile->time_wait_duration(knobs)),
+      if (record_events) event(now, where() + " TIME-WAIT for " + format_duration(profile->time_wait_duration(knobs)),
             R().time_wait_enter);
       return tw_ack();
     }
@@ -745,7 +748,7 @@ struct Host::Impl {
     if (!paws_reject && seg.seq == tw.rcv_nxt && (seg.seq == end_seq || seg.flags.rst)) {
       if (seg.flags.rst) {
         if (params.rst_kills_time_wait) {
-          event(now, where + " killed by RST (tcp_rfc1337=0)", R().time_wait_rst_kill);
+          if (record_events) event(now, where() + " killed by RST (tcp_rfc1337=0)", R().time_wait_rst_kill);
           return kill_time_wait(id);
         }
       } else {
@@ -763,7 +766,7 @@ struct Host::Impl {
       if (isn_new == 0) ++isn_new;
       const Endpoint dst = seg.dst;
       if (auto l = find_listener(dst, {seg.dst, seg.src}, from_self)) {
-        event(now, where + " replaced by a new incarnation (SYN accepted in TIME-WAIT)",
+        if (record_events) event(now, where() + " replaced by a new incarnation (SYN accepted in TIME-WAIT)",
               R().time_wait_syn_accepted);
         kill_time_wait(id);
         return syn_to_listener(*socks[*l], seg, isn_new, now, out);
@@ -773,7 +776,7 @@ struct Host::Impl {
     if (!seg.flags.rst) {
       if (paws_reject || seg.flags.ack) {
         rearm_time_wait(id, now);
-        if (seg.flags.fin) event(now, where + " TIME-WAIT re-armed (retransmitted FIN)", R().time_wait_rearm);
+        if (seg.flags.fin) if (record_events) event(now, where() + " TIME-WAIT re-armed (retransmitted FIN)", R().time_wait_rearm);
       }
       tw_ack();
     }
@@ -781,7 +784,7 @@ struct Host::Impl {
 
   void process_socket(Sock& s, const Segment& seg, TimePoint now, std::vector<Segment>& out) {
     auto& t = s.tcb;
-    const std::string where = FourTuple{{s.laddr, s.lport}, *s.remote}.to_string();
+    const auto where = [&] { return FourTuple{{s.laddr, s.lport}, *s.remote}.to_string(); };
     if (s.state == TcpState::syn_sent) {
       if (seg.flags.ack && seg.ack != t.snd_nxt) {
         if (seg.flags.rst) return;
@@ -853,7 +856,7 @@ struct Host::Impl {
                           : s.so_error == Errno::epipe ? R().send_epipe
                                                        : R().connect_reset;
       }
-      event(now, where + " reset by peer", tr.actions.report_reset ? R().connect_reset : nullptr);
+      if (record_events) event(now, where() + " reset by peer", tr.actions.report_reset ? R().connect_reset : nullptr);
       apply_state(s, tr);
       connection_done(s);
       return;
@@ -896,7 +899,7 @@ struct Host::Impl {
     if (seg.payload > 0) {
       if (s.orphan_rcv_shutdown) {  // tcp_rcv_state_process: data for a closed socket
         send_rst(s, now, out);
-        event(now, where + " reset: data after close", R().orphan_data_rst);
+        if (record_events) event(now, where() + " reset: data after close", R().orphan_data_rst);
         connection_done(s);
         return;
       }
@@ -942,7 +945,7 @@ struct Host::Impl {
       timers.erase(timers.begin());
       if (kind == TimerKind::time_wait) {
         auto& tw = *tws[id];
-        event(at, tw.tuple.to_string() + (tw.fin_wait_2 ? " FIN-WAIT-2" : " TIME-WAIT") + " expired",
+        if (record_events) event(at, tw.tuple.to_string() + (tw.fin_wait_2 ? " FIN-WAIT-2" : " TIME-WAIT") + " expired",
               R().time_wait_expire);
         tw.deadline = at;
         timers.insert({at, kind, id});  // so that kill_time_wait finds and erases it
@@ -1309,7 +1312,7 @@ struct Host::Impl {
       if (seq == 0) seq = 1;
       preset = seq;
       if (tw.ts_recent_stamp) ts_recent = tw.ts_recent;
-      event(now, tw.tuple.to_string() + " TIME-WAIT recycled by connect()", decided.rule);
+      if (record_events) event(now, tw.tuple.to_string() + " TIME-WAIT recycled by connect()", decided.rule);
       kill_time_wait(*recycled_tw);
     }
     s.remote = Endpoint{in_family(dst.addr, s.family), dst.port};
@@ -1580,7 +1583,7 @@ struct Host::Impl {
     s.orphan_rcv_shutdown = true;
     if (data_was_unread) {
       send_rst(s, now, out);
-      event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset: unread data at close()",
+      if (record_events) event(now, FourTuple{{s.laddr, s.lport}, *s.remote}.to_string() + " reset: unread data at close()",
             R().close_unread_data_rst);
       s.state = TcpState::closed;
       connection_done(s);
@@ -1794,6 +1797,8 @@ std::optional<SearchView> GenerationGuard::view(const Host::Impl& m, Fd fd) {
 GenerationGuard::~GenerationGuard() {
   if (view(m, fd) != before) ++m.generation;
 }
+
+void Host::set_record_events(bool on) { impl_->record_events = on; }
 
 void Host::set_memoize_port_searches(bool on) {
   impl_->memoize_scans = on;

@@ -135,6 +135,8 @@ class Host {
   void advance(TimePoint now, std::vector<Segment>& out);
   std::optional<TimePoint> next_deadline() const;
 
+  // Record events (timers, segment-driven changes) for take_events (default on).
+  void set_record_events(bool on);
   // Remember a failed connect() port search until something it depends on changes (default on;
   // off only to test that the memo never changes a result).
   void set_memoize_port_searches(bool on);

@@ -105,7 +105,10 @@ class World {
   const NetworkStats& network_stats() const { return stats_; }
   // Keep host events (timers, segment-driven changes) in the log (on by default); a long
   // simulation that does not print them turns this off so that the log does not grow.
-  void set_keep_events(bool on) { keep_events_ = on; }
+  void set_keep_events(bool on) {
+    keep_events_ = on;
+    for (auto& h : hosts_) h.set_record_events(on);
+  }
   // Record every segment in the log (off by default: a long run would hold millions).
   void set_trace_segments(bool on) { trace_segments_ = on; }
 
