@@ -8,8 +8,8 @@ os linux
 host proxy_bind0 10.0.0.1
 host proxy_noport 10.0.0.3
 host backends 10.0.0.11 10.0.0.12
-sysctl proxy_bind0 net.ipv4.ip_local_port_range=40000 40999
-sysctl proxy_noport net.ipv4.ip_local_port_range=40000 40999
+sysctl proxy_bind0 net.ipv4.ip_local_port_range=40000 40999 @linux
+sysctl proxy_noport net.ipv4.ip_local_port_range=40000 40999 @linux
 workload bind0 {
   client proxy_bind0
   server backends 10.0.0.11:8080
