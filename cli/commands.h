@@ -75,6 +75,7 @@ struct ExploreArgs {
   unsigned threads = 1;  // 0: every core
   std::string step_time = "1ms";
   std::size_t max_graph_states = 5000;
+  std::string timers = "any";  // "any": a timer may fire between any two steps; "idle": only when no process can step
 };
 int run_explore_command(const ExploreArgs& args, std::ostream& out, std::ostream& err);
 int run_explore_command(const ExploreArgs& args, std::span<const model::Profile* const> registry, std::ostream& out,

@@ -65,6 +65,10 @@ int run_explore_command(const ExploreArgs& args, std::span<const model::Profile*
     err << "portlab: --max-states, --max-depth, --max-seconds and --max-memory must be positive\n";
     return kExitBadInput;
   }
+  if (args.timers != "any" && args.timers != "idle") {
+    err << "portlab: bad --timers '" << args.timers << "'; expected any or idle\n";
+    return kExitBadInput;
+  }
   std::string why;
   auto text = read_script(args.file, why);
   if (!text) {
@@ -109,6 +113,7 @@ int run_explore_command(const ExploreArgs& args, std::span<const model::Profile*
     o.threads = threads;
     o.graph = !args.dot.empty();
     o.max_graph_states = args.max_graph_states;
+    o.timers_when_idle = args.timers == "idle";
     auto run = sim::run_explore(script, *text, o);
     if (!run.report) {
       err << run.error->render();

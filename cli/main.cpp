@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
   explore_cmd->add_option("--max-graph-states", explore.max_graph_states,
                           "With --dot: keep at most this many states in the graph (default 5000)");
   explore_cmd->add_option("--threads", explore.threads, "Search threads (default 1; 0 = every core)");
+  explore_cmd->add_option("--timers", explore.timers,
+                          "When timers fire: any (between any two steps, the default) or idle (only when no process "
+                          "can take a step)");
   explore_cmd->add_option("--step-time", explore.step_time, "Virtual time before each call, as for check (default 1ms)");
 
   try {

@@ -274,7 +274,7 @@ class Space {
       if (p == 0 && script_.steps.empty()) continue;
       const Step* s = finished(n, p) ? nullptr : current_step(n, p);
       out += process_name(p) + ": " + (finished(n, p) ? "end" : s ? "line " + std::to_string(s->loc.line) : "choose") +
-             "\n";
+             "\\n";
     }
     for (std::size_t h = 0; h < n.world.host_count(); ++h) {
       std::string states;
@@ -282,7 +282,7 @@ class Space {
         if (!states.empty()) states += ", ";
         states += std::string(model::name(c.state));
       }
-      out += n.world.host_name(h) + ": " + (states.empty() ? "-" : states) + "\n";
+      out += n.world.host_name(h) + ": " + (states.empty() ? "-" : states) + "\\n";
     }
     return out;
   }
@@ -546,6 +546,7 @@ class Search {
       sp.actions(node, acts);
       bool any = false;
       for (Action a : acts) {
+        if (any && opts_.timers_when_idle && kind_of(a) == ActionKind::timer) continue;
         Node child = node;
         Outcome o = sp.apply(child, a, false);
         if (!o.enabled) continue;
@@ -688,7 +689,7 @@ class Search {
     rep.cycles = static_cast<std::size_t>(std::count(cyclic.begin(), cyclic.end(), true));
     std::ostringstream os;
     const auto vlabel = [&](std::ostream& o, std::size_t v) {
-      std::string l = "s" + std::to_string(v) + "\n" + graph_labels_[v];
+      std::string l = "s" + std::to_string(v) + "\\n" + graph_labels_[v];
       o << "[label=" << boost::escape_dot_string(l) << "]";
     };
     boost::write_graphviz(os, g, vlabel, boost::make_label_writer(boost::get(boost::edge_name, g)));
@@ -733,7 +734,9 @@ std::vector<std::uint64_t> random_run_fingerprints(const script::Script& script,
   std::vector<Action> acts;
   for (std::size_t i = 0; i < max_steps; ++i) {
     sp.actions(n, acts);
-    std::shuffle(acts.begin(), acts.end(), rng);
+    // The timer is last in `acts`; with timers_when_idle it stays last (tried only if nothing else is enabled).
+    const bool timer_last = options.timers_when_idle && !acts.empty() && kind_of(acts.back()) == ActionKind::timer;
+    std::shuffle(acts.begin(), acts.end() - (timer_last ? 1 : 0), rng);
     bool moved = false;
     for (Action a : acts) {
       Node child = n;

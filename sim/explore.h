@@ -43,6 +43,9 @@ struct ExploreOptions {
   bool graph = false;    // keep the state graph (DOT, cycle analysis), up to max_graph_states states
   std::size_t max_graph_states = 5000;
   bool keep_fingerprints = false;  // ExploreReport::fingerprints (tests)
+  // Timers are choice points at every state (false), or fire only when no process can take a
+  // step (true: "the application is never slower than the kernel's timers"; --timers idle).
+  bool timers_when_idle = false;
 };
 
 struct ExploreStats {
