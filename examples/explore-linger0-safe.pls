@@ -2,6 +2,7 @@
 # on the client, whenever the peer closes: before our close() we are in CLOSE-WAIT (the passive
 # side never enters TIME-WAIT), after it the connection was reset. Verdict: safe.
 #   portlab explore examples/explore-linger0-safe.pls
+# explore-exit: 0   (CTest: `portlab explore` on this script exits 0)
 os linux
 host client 10.0.0.1
 host server 10.0.0.2

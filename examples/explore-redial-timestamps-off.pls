@@ -6,6 +6,9 @@
 # (tcp_twsk_unique, semantics.md §2.7): the shortest counterexample ends in EADDRNOTAVAIL.
 #   portlab explore examples/explore-redial-timestamps-off.pls
 #   portlab explore examples/explore-redial-timestamps-off.pls --os all   # the BSDs never recycle it
+# explore-exit: 1   (CTest: `portlab explore` on this script exits 1)
+# explore-only   (CTest: not run by `portlab check`: its expectations state the goal, which one
+#                sequential run, or another OS, does not meet; that is what explore is for)
 os linux
 host client 10.0.0.1
 host server 10.0.0.2

@@ -6,6 +6,9 @@
 # (tcp_twsk_unique, semantics.md §2.7): safe.
 #   portlab explore examples/explore-redial-timestamps-on.pls
 #   portlab explore examples/explore-redial-timestamps-on.pls --os all   # the BSDs never recycle it
+# explore-exit: 0   (CTest: `portlab explore` on this script exits 0)
+# explore-only   (CTest: not run by `portlab check`: its expectations state the goal, which one
+#                sequential run, or another OS, does not meet; that is what explore is for)
 os linux
 host client 10.0.0.1
 host server 10.0.0.2

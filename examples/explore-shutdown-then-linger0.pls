@@ -5,6 +5,7 @@
 # interleaving and prints it as a 3-step counterexample.
 #   portlab explore examples/explore-shutdown-then-linger0.pls
 # Compare examples/explore-linger0-safe.pls (no shutdown: safe).
+# explore-exit: 1   (CTest: `portlab explore` on this script exits 1)
 os linux
 host client 10.0.0.1
 host server 10.0.0.2

@@ -5,6 +5,9 @@
 # once). The property: never two listeners on port 8081.
 # Verdict: safe; SO_EXCLUSIVEADDRUSE makes the intruder's bind() fail with WSAEACCES.
 #   portlab explore examples/explore-windows-hijack-exclusiveaddruse.pls
+# explore-exit: 0   (CTest: `portlab explore` on this script exits 0)
+# explore-only   (CTest: not run by `portlab check`: its expectations state the goal, which one
+#                sequential run, or another OS, does not meet; that is what explore is for)
 os windows
 host server 10.0.0.2
 v = socket(inet, stream, uid=1000)

@@ -5,6 +5,7 @@
 # once). The property: never two listeners on port 8081.
 # Verdict: UNSAFE; the counterexample is the intruder's bind() and listen().
 #   portlab explore examples/explore-windows-hijack-reuseaddr.pls
+# explore-exit: 1   (CTest: `portlab explore` on this script exits 1)
 os windows
 host server 10.0.0.2
 v = socket(inet, stream, uid=1000)

@@ -13,6 +13,7 @@
 #   portlab explore examples/ice-tcp-redial.pls --os all
 # A verdict per OS: "safe", or the shortest interleaving in which some call returns something else
 # than the script expects, with a script that `portlab check` replays.
+# explore-exit: 1   (CTest: `portlab explore` on this script exits 1)
 os linux,freebsd,macos,windows,illumos
 host client 10.0.0.1
 host server 10.0.0.2

@@ -1605,7 +1605,8 @@ bool Parser::parse_expect(std::size_t start) {
     if (keyword == "state" ? !parse_expect_state(es) : !parse_expect_count(es)) return false;
   } else {
     if (at_end() || !(is_ident_start(peek()) || is_digit(peek()) || (peek() == '-' && is_digit(peek(1))))) {
-      return fail_expected_at(body, "'state', 'count', or an integer comparison after 'expect'");
+      return fail_expected_at(body, cat("'state', 'count', or an integer comparison after '",
+                                        in_property_ ? (property_never_ ? "never" : "always") : "expect", "'"));
     }
     if (es.host) {
       return fail(host_pos, cat("an integer 'expect' compares script variables, not host state; remove the ",
