@@ -254,9 +254,11 @@ std::vector<std::string> check_invariants(std::string_view text, const Script& s
     return c.out;
   }
   const sim::CheckReport& r = *run.report;
-  if (r.steps.size() != script.steps.size()) {
+  // With process blocks, check runs the steps of sim::linear_steps (processes one after another).
+  const std::vector<const Step*> linear = sim::linear_steps(script);
+  if (r.steps.size() != linear.size()) {
     c.fail("report has " + std::to_string(r.steps.size()) + " steps for a script of " +
-           std::to_string(script.steps.size()));
+           std::to_string(linear.size()));
     return c.out;
   }
   int checks = 0;
@@ -265,7 +267,7 @@ std::vector<std::string> check_invariants(std::string_view text, const Script& s
   bool stopped = false;
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const auto& st = r.steps[i];
-    const auto& sc = script.steps[i];
+    const auto& sc = *linear[i];
     const std::string at = "report step " + std::to_string(i) + " (line " + std::to_string(st.line) + ")";
     if (st.line != sc.loc.line || st.column != sc.loc.column) c.fail(at + ": not at its script step's location");
     if (st.text != sc.text) c.fail(at + ": text differs from the script step's");
@@ -326,18 +328,19 @@ std::vector<std::string> output_invariants(const Script& script, const sim::Chec
     if (j.at("failures").get<int>() != report.failures) out.push_back("JSON failures differs from the report");
     if (j.at("seed").get<std::uint64_t>() != report.seed) out.push_back("JSON seed differs from the report");
     const auto& steps = j.at("steps");
-    if (!steps.is_array() || steps.size() != script.steps.size()) {
+    const std::vector<const Step*> linear = sim::linear_steps(script);
+    if (!steps.is_array() || steps.size() != linear.size()) {
       out.push_back("JSON has " + std::to_string(steps.size()) + " steps for a script of " +
-                    std::to_string(script.steps.size()));
+                    std::to_string(linear.size()));
       return out;
     }
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const auto& s = steps[i];
       const auto& r = report.steps[i];
       const std::string at = "JSON step " + std::to_string(i);
-      if (s.at("line").get<int>() != script.steps[i].loc.line) out.push_back(at + ": wrong line");
-      if (s.at("column").get<int>() != script.steps[i].loc.column) out.push_back(at + ": wrong column");
-      if (s.at("call").get<std::string>() != script.steps[i].text) out.push_back(at + ": call is not the step's text");
+      if (s.at("line").get<int>() != linear[i]->loc.line) out.push_back(at + ": wrong line");
+      if (s.at("column").get<int>() != linear[i]->loc.column) out.push_back(at + ": wrong column");
+      if (s.at("call").get<std::string>() != linear[i]->text) out.push_back(at + ": call is not the step's text");
       if (s.at("ok").get<bool>() != r.ok) out.push_back(at + ": wrong ok");
       if (s.at("result").get<std::string>() != r.result) out.push_back(at + ": wrong result");
       if (r.rule ? s.at("rule").get<std::string>() != r.rule->id : !s.at("rule").is_null())

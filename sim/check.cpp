@@ -10,6 +10,7 @@
 #include "model/linux_profile.h"
 #include "model/profiles.h"
 #include "sim/host_handle.h"
+#include "sim/script/parser.h"
 #include "sim/world.h"
 
 namespace portlab::sim {
@@ -117,7 +118,14 @@ class Runner {
     // headroom against overflow: every term is at most the limit, and the sum stops at the limit.
     {
       model::Duration total{};
-      for (const Step* sp : linear_steps(script_)) {
+      const std::vector<const Step*> linear = linear_steps(script_);
+      if (linear.size() > script::kMaxSteps && !script_.processes.empty()) {
+        return error(script_.processes.front().loc,
+                     "the process blocks unroll to more than " + std::to_string(script::kMaxSteps) +
+                         " steps for check (each process in turn, loops unrolled); expected fewer loop "
+                         "iterations, or use portlab explore");
+      }
+      for (const Step* sp : linear) {
         const Step& step = *sp;
         model::Duration add{};
         if (std::holds_alternative<CallStep>(step.body)) add = step_time_;
@@ -692,8 +700,8 @@ std::vector<const script::Step*> linear_steps(const script::Script& script) {
   for (const auto& p : script.processes) {
     std::vector<std::int64_t> loops;
     std::size_t pc = 0;
-    // Bounded: loops are at most 1000 deep per level and 16 levels, but stop at a step budget.
-    while (pc < p.code.size() && out.size() < 10'000'000) {
+    // Nested loops can multiply: stop just past the parser's step limit (validate() reports it).
+    while (pc < p.code.size() && out.size() <= script::kMaxSteps) {
       const ProcessOp& op = p.code[pc];
       switch (op.kind) {
         case ProcessOp::Kind::step:

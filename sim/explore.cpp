@@ -405,6 +405,7 @@ class Search {
 
   ExploreReport run() {
     const auto start = std::chrono::steady_clock::now();
+    start_ = start;
     const Space& sp = *spaces_[0];
     ExploreReport rep;
     rep.file = script_.file;
@@ -536,10 +537,9 @@ class Search {
               std::vector<Succ>& out, std::atomic<bool>& stop) const {
     std::vector<Action> acts;
     std::string buf;
-    const auto start = std::chrono::steady_clock::now();
     for (std::size_t i = lo; i < hi; ++i) {
       if (((i - lo) & 63) == 63 &&
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > opts_.limits.max_seconds)
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > opts_.limits.max_seconds)
         stop = true;
       if (stop) return;
       const auto& [id, node] = frontier[i];
@@ -642,12 +642,17 @@ class Search {
       replay += property_as_expect(prop) + "   # the property, line " + std::to_string(prop.expr.loc.line) + "\n";
     } else if (f.kind == "deadlock") {
       std::string who;
+      bool blocked_line = false;
       for (std::size_t p = 0; p < sp.process_count(); ++p) {
         if (sp.finished(n, p)) continue;
         const Step* s = sp.current_step(n, p);
         if (!who.empty()) who += ", ";
         who += sp.process_name(p) + (s ? fmt::format(" at line {} ({})", s->loc.line, s->text) : "");
-        if (s && sp.may_run(n, p)) replay += replay_line(*s) + "   # blocks for ever\n";
+        // The first blocked step ends the replay: check reports it blocked forever.
+        if (s && sp.may_run(n, p) && !blocked_line) {
+          replay += replay_line(*s) + "   # blocks for ever\n";
+          blocked_line = true;
+        }
       }
       cx.message = fmt::format("{}: deadlock: no process can go on and no timer is pending; waiting: {}", script_.file,
                                who);
@@ -703,6 +708,7 @@ class Search {
   const Script& script_;
   std::string_view source_;
   ExploreOptions opts_;
+  std::chrono::steady_clock::time_point start_{};
   std::vector<std::unique_ptr<Space>> spaces_;  // one per thread (a StepRunner is not thread-safe)
   FingerprintSet visited_;
   std::vector<Link> parents_;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "model/host.h"
 #include "model/profiles.h"
 #include "sim/check.h"
 #include "sim/script/parser.h"
@@ -317,6 +318,38 @@ d = socket(inet, stream) = 7
   EXPECT_TRUE(run.report->ok()) << format_text(*run.report);
   EXPECT_EQ(run.report->steps[3].result, "6");
   EXPECT_EQ(run.report->steps[4].result, "7");
+}
+
+TEST(Explore, Encoding_SameSocketsReachedWithOtherInternalIds_EncodeEqually_ADifferenceShows) {
+  // Closing two sockets in either order frees their internal ids in either order, so the next two
+  // sockets get the ids the other way round: not observable, so the canonical encodings agree.
+  const auto make = [](bool a_first, bool bind_second) {
+    model::HostConfig c;
+    c.addresses.push_back({*model::IpAddress::parse("10.0.0.1"), 24});
+    model::Host h(*profile("linux"), c);
+    const auto a = static_cast<model::Fd>(h.socket(model::Family::inet, false, 0).value);
+    const auto b = static_cast<model::Fd>(h.socket(model::Family::inet, false, 0).value);
+    std::vector<model::Segment> out;
+    h.close(a_first ? a : b, {}, out);
+    h.close(a_first ? b : a, {}, out);
+    const auto x = static_cast<model::Fd>(h.socket(model::Family::inet, false, 0).value);
+    const auto y = static_cast<model::Fd>(h.socket(model::Family::inet, false, 0).value);
+    h.bind(x, *model::Endpoint::parse("10.0.0.1:5000"));
+    if (bind_second) h.bind(y, *model::Endpoint::parse("10.0.0.1:5001"));
+    std::string e;
+    h.encode_state(e, {});
+    return e;
+  };
+  EXPECT_EQ(make(true, false), make(false, false));
+  EXPECT_NE(make(true, false), make(true, true));
+}
+
+TEST(Explore, Check_ProcessesUnrollingPastTheStepLimit_IsALocatedErrorNotAHang) {
+  const auto l = load_text("process p {\n  loop 1000 {\n    loop 1000 {\n      s = socket(inet, stream)\n    }\n  }\n}\n");
+  auto run = run_check(l.script, l.text, {});
+  ASSERT_TRUE(run.error);
+  EXPECT_EQ(run.error->loc.line, 1);
+  EXPECT_NE(run.error->message.find("unroll to more than 100000 steps"), std::string::npos) << run.error->message;
 }
 
 }  // namespace
