@@ -710,7 +710,7 @@ class Search {
   ExploreOptions opts_;
   std::chrono::steady_clock::time_point start_{};
   std::vector<std::unique_ptr<Space>> spaces_;  // one per thread (a StepRunner is not thread-safe)
-  FingerprintSet visited_;
+  FingerprintSet visited_{16};
   std::vector<Link> parents_;
   std::vector<std::uint64_t> fingerprints_;
   std::vector<std::string> graph_labels_;
