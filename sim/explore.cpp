@@ -586,6 +586,7 @@ class Search {
     for (std::uint32_t s = f.state; s != 0; s = parents_[s].parent) path.push_back(parents_[s].action);
     std::reverse(path.begin(), path.end());
     if (f.action) path.push_back(*f.action);
+    cx_path_ = path;
     const Space& sp = *spaces_[0];
     Counterexample cx;
     cx.kind = f.kind;
@@ -699,10 +700,57 @@ class Search {
     };
     boost::write_graphviz(os, g, vlabel, boost::make_label_writer(boost::get(boost::edge_name, g)));
     rep.dot = os.str();
-    if (parents_.size() > graph_labels_.size())
-      rep.dot = fmt::format("// the first {} of {} states in breadth-first order (--max-graph-states)\n",
-                            graph_labels_.size(), parents_.size()) +
-                rep.dot;
+    if (parents_.size() <= graph_labels_.size()) return;
+    if (rep.counterexample) {
+      rep.dot = fmt::format("// {} states: more than --max-graph-states ({}); the counterexample's neighbourhood: its "
+                            "states and every state one action away from them\n",
+                            parents_.size(), graph_labels_.size()) +
+                neighbourhood_dot();
+      return;
+    }
+    rep.dot = fmt::format("// the first {} of {} states in breadth-first order (--max-graph-states)\n",
+                          graph_labels_.size(), parents_.size()) +
+              rep.dot;
+  }
+
+  // The counterexample's path, and every action enabled along it, as DOT.
+  std::string neighbourhood_dot() const {
+    using G = boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+                                    boost::property<boost::edge_name_t, std::string>>;
+    const Space& sp = *spaces_[0];
+    G g;
+    std::vector<std::string> labels;
+    const auto vertex = [&](const Node& x, const std::string& head) {
+      labels.push_back(head + "\\n" + sp.label(x));
+      return boost::add_vertex(g);
+    };
+    Node n = sp.initial();
+    auto cur = vertex(n, "path 0");
+    std::vector<Action> acts;
+    for (std::size_t i = 0; i < cx_path_.size(); ++i) {
+      sp.actions(n, acts);
+      std::optional<Node> next;
+      auto next_v = cur;
+      for (Action a : acts) {
+        Node child = n;
+        const Outcome o = sp.apply(child, a, false);
+        if (!o.enabled) continue;
+        const bool on_path = a == cx_path_[i];
+        const auto v = vertex(child, on_path ? "path " + std::to_string(i + 1) : "off path");
+        boost::add_edge(cur, v, sp.action_label(n, a) + (o.violation ? " (FAILS)" : ""), g);
+        if (on_path) {
+          next = std::move(child);
+          next_v = v;
+        }
+      }
+      if (!next) break;
+      n = std::move(*next);
+      cur = next_v;
+    }
+    std::ostringstream os;
+    const auto vlabel = [&](std::ostream& o, std::size_t v) { o << "[label=" << boost::escape_dot_string(labels[v]) << "]"; };
+    boost::write_graphviz(os, g, vlabel, boost::make_label_writer(boost::get(boost::edge_name, g)));
+    return os.str();
   }
 
   const Script& script_;
@@ -716,6 +764,7 @@ class Search {
   std::vector<std::string> graph_labels_;
   std::unordered_map<std::uint64_t, std::uint32_t> graph_ids_;
   std::vector<Edge> graph_edges_;
+  std::vector<Action> cx_path_;  // the counterexample's actions, once found
 };
 
 }  // namespace

@@ -352,5 +352,18 @@ TEST(Explore, Check_ProcessesUnrollingPastTheStepLimit_IsALocatedErrorNotAHang) 
   EXPECT_NE(run.error->message.find("unroll to more than 100000 steps"), std::string::npos) << run.error->message;
 }
 
+TEST(Explore, Graph_LargerThanTheLimit_ShowsTheCounterexamplesNeighbourhood) {
+  ExploreOptions o;
+  o.graph = true;
+  o.max_graph_states = 4;
+  const auto r = explore(load_example("explore-shutdown-then-linger0.pls"), "linux", o);
+  ASSERT_EQ(r.verdict, Verdict::violation);
+  EXPECT_NE(r.dot.find("the counterexample's neighbourhood"), std::string::npos) << r.dot;
+  // Every state of the 11-step path, and the state where the app closes instead (off the path).
+  EXPECT_NE(r.dot.find("\"path 11\\n"), std::string::npos) << r.dot;
+  EXPECT_NE(r.dot.find("\"off path\\n"), std::string::npos) << r.dot;
+  EXPECT_NE(r.dot.find("label=\"peer: close(a) = 0\""), std::string::npos) << r.dot;
+}
+
 }  // namespace
 }  // namespace portlab::sim
