@@ -172,6 +172,10 @@ struct BindTable {
     const auto& all = symmetries();
     for (std::uint8_t k : distinct_symmetries()[key]) {
       const Symmetry& sym = all[k];
+      // The TIME-WAIT byte is the most significant: an image whose TIME-WAIT byte is larger than
+      // the best one's cannot be less.
+      const std::uint64_t top = std::uint64_t{sym.tw[t]} << 56;
+      if (top > best) continue;
       std::array<std::uint8_t, 8> b{};
       for (int i = 0; i < n; ++i) {
         // Insertion sort as we go: the sockets are interchangeable.
