@@ -71,7 +71,7 @@ struct ExploreArgs {
   std::uint64_t max_states = 2'000'000;
   std::uint32_t max_depth = 10'000;
   double max_seconds = 300;
-  std::uint64_t max_memory_mb = 4096;
+  std::uint64_t max_memory_mb = 2048;
   unsigned threads = 1;  // 0: every core
   std::string step_time = "1ms";
   std::size_t max_graph_states = 5000;

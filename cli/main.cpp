@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
   explore_cmd->add_option("--max-states", explore.max_states, "Stop after this many states (default 2000000)");
   explore_cmd->add_option("--max-depth", explore.max_depth, "Stop at this search depth (default 10000)");
   explore_cmd->add_option("--max-seconds", explore.max_seconds, "Stop after this much wall time (default 300)");
-  explore_cmd->add_option("--max-memory", explore.max_memory_mb, "Stop above this resident memory, in MiB (default 4096)");
+  explore_cmd->add_option("--max-memory", explore.max_memory_mb, "Stop above this resident memory, in MiB (default 2048)");
   explore_cmd->add_option("--max-graph-states", explore.max_graph_states,
                           "With --dot: keep at most this many states in the graph (default 5000)");
   explore_cmd->add_option("--threads", explore.threads, "Search threads (default 1; 0 = every core)");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -15,6 +16,7 @@
 #pragma GCC diagnostic pop
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -22,6 +24,7 @@
 #include <sstream>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "model/linux_profile.h"
 #include "sim/check.h"
@@ -79,6 +82,16 @@ std::uint64_t fingerprint_of(std::string_view bytes) {
   std::uint64_t tail = 0;
   std::memcpy(&tail, bytes.data() + i, bytes.size() - i);
   return fingerprint_mix(h ^ fingerprint_mix(tail ^ 0x13198a2e03707344ull));
+}
+
+// The resident set size now (Linux /proc/self/statm), or 0 when it cannot be read.
+std::uint64_t current_rss() {
+  std::FILE* f = std::fopen("/proc/self/statm", "r");
+  if (!f) return 0;
+  unsigned long long size = 0, resident = 0;
+  const int n = std::fscanf(f, "%llu %llu", &size, &resident);
+  std::fclose(f);
+  return n == 2 ? resident * static_cast<std::uint64_t>(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 std::uint64_t peak_rss() {
@@ -368,11 +381,14 @@ struct Found {
   std::size_t property = 0;
 };
 
+constexpr int kStopTime = 1;
+constexpr int kStopMemory = 2;
+
 struct Succ {
   std::uint32_t parent = 0;
   Action action = 0;
   std::uint64_t fp = 0;
-  std::optional<Node> node;  // moved into the next frontier if new
+  std::optional<Node> node;  // moved into the next frontier if new; empty for a state known already
   bool step_violation = false;
   bool property_violation = false;
   std::size_t property = 0;
@@ -433,7 +449,7 @@ class Search {
       // Expand the level: contiguous chunks, one per thread; merged in order below.
       const std::size_t t = std::min<std::size_t>(spaces_.size(), frontier.size());
       std::vector<std::vector<Succ>> out(t);
-      std::atomic<bool> stop{false};
+      std::atomic<int> stop{0};
       auto work = [&](std::size_t k) {
         const std::size_t lo = frontier.size() * k / t, hi = frontier.size() * (k + 1) / t;
         expand(*spaces_[k], frontier, lo, hi, out[k], stop);
@@ -446,8 +462,12 @@ class Search {
         work(0);
         for (auto& th : threads) th.join();
       }
-      if (stop) {
+      if (stop == kStopTime) {
         limit = fmt::format("time limit of {}s reached (--max-seconds)", opts_.limits.max_seconds);
+        break;
+      }
+      if (stop == kStopMemory) {
+        limit = fmt::format("memory limit of {} MiB reached (--max-memory)", opts_.limits.max_memory_bytes >> 20);
         break;
       }
       std::vector<std::pair<std::uint32_t, Node>> next;
@@ -463,7 +483,7 @@ class Search {
             found = Found{"expectation", s.parent, s.action, 0};
             break;
           }
-          if (!visited_.insert(s.fp)) continue;
+          if (!s.node || !visited_.insert(s.fp)) continue;
           const auto id = static_cast<std::uint32_t>(parents_.size());
           add_state(s.parent, s.action, s.fp, s.node ? &*s.node : nullptr);
           if (opts_.graph) graph_edge_to_new(s, id);
@@ -487,8 +507,8 @@ class Search {
         limit = fmt::format("time limit of {}s reached (--max-seconds)", opts_.limits.max_seconds);
         break;
       }
-      if (peak_rss() > opts_.limits.max_memory_bytes) {
-        limit = fmt::format("memory limit of {} MiB reached", opts_.limits.max_memory_bytes >> 20);
+      if (current_rss() > opts_.limits.max_memory_bytes) {
+        limit = fmt::format("memory limit of {} MiB reached (--max-memory)", opts_.limits.max_memory_bytes >> 20);
         break;
       }
     }
@@ -534,13 +554,19 @@ class Search {
   }
 
   void expand(const Space& sp, std::vector<std::pair<std::uint32_t, Node>>& frontier, std::size_t lo, std::size_t hi,
-              std::vector<Succ>& out, std::atomic<bool>& stop) const {
+              std::vector<Succ>& out, std::atomic<int>& stop) const {
     std::vector<Action> acts;
     std::string buf;
+    // States seen in this chunk: a repeat (or a state of an earlier level) is kept as an edge only,
+    // so that the level does not hold a world per edge.
+    std::unordered_set<std::uint64_t> seen;
     for (std::size_t i = lo; i < hi; ++i) {
-      if (((i - lo) & 63) == 63 &&
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > opts_.limits.max_seconds)
-        stop = true;
+      if (((i - lo) & 63) == 63) {
+        if (std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > opts_.limits.max_seconds)
+          stop = kStopTime;
+        else if (current_rss() > opts_.limits.max_memory_bytes)
+          stop = kStopMemory;
+      }
       if (stop) return;
       const auto& [id, node] = frontier[i];
       sp.actions(node, acts);
@@ -562,6 +588,10 @@ class Search {
         }
         sp.encode(child, buf);
         s.fp = fingerprint_of(buf);
+        if (visited_.contains(s.fp) || !seen.insert(s.fp).second) {  // the visited set is read-only here
+          out.push_back(std::move(s));
+          continue;
+        }
         if (auto v = sp.violated_property(child)) {
           s.property_violation = true;
           s.property = v->first;

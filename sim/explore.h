@@ -30,7 +30,7 @@ struct ExploreLimits {
   std::uint64_t max_states = 2'000'000;
   std::uint32_t max_depth = 10'000;
   double max_seconds = 300;
-  std::uint64_t max_memory_bytes = std::uint64_t{4} << 30;  // resident set size
+  std::uint64_t max_memory_bytes = std::uint64_t{2} << 30;  // resident set size
 };
 
 struct ExploreOptions {
