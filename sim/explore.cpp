@@ -627,6 +627,7 @@ class Search {
     replay += fmt::format("os {}\n", sp.runner().profile().name);
     for (const auto& h : script_.hosts) replay += host_line(h) + "\n";
     Node n = sp.initial();
+    n.world.set_trace_segments(true);  // the trace shows every segment sent (logging only)
     int number = 0;
     for (std::size_t i = 0; i < path.size(); ++i) {
       const Action a = path[i];
