@@ -568,7 +568,7 @@ class Search {
           stop = kStopMemory;
       }
       if (stop) return;
-      const auto& [id, node] = frontier[i];
+      auto& [id, node] = frontier[i];
       sp.actions(node, acts);
       bool any = false;
       for (Action a : acts) {
@@ -606,6 +606,8 @@ class Search {
         out.push_back(std::move(s));
         return;
       }
+      // Expanded: free the world here, on this thread, rather than all at once after the merge.
+      [[maybe_unused]] const Node done = std::move(node);
     }
   }
 
