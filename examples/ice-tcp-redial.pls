@@ -26,6 +26,9 @@ client: bind(c, 10.0.0.1:5000) = 0
 client: connect(c, 10.0.0.2:80) = 0
 server: a = accept(l)
 
+# Never two connections on the redial's 4-tuple (the model refuses a second one: checked anyway).
+never client: count ESTABLISHED 10.0.0.1:5000 -> 10.0.0.2:80 >= 2
+
 process agent on client {
   choose {
     setsockopt(c, SO_LINGER, {1, 0}) = 0

@@ -148,6 +148,8 @@ struct ScriptWalker {
             var(what.sock, "socket");
           } else if constexpr (std::is_same_v<T, ExpectCount>) {
             if (what.port) port(*what.port, "port");
+            if (what.local) endpoint(*what.local, "local address");
+            if (what.remote) endpoint(*what.remote, "remote address");
           } else if constexpr (std::is_same_v<T, ExpectInRange>) {
             integer(what.value, "value");
           } else if constexpr (std::is_same_v<T, ExpectCompare>) {

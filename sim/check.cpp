@@ -628,9 +628,18 @@ class Runner {
                 port = *it->second.value;
               }
             }
+            std::optional<model::Endpoint> l, rem;
+            if (what.local) {
+              l = endpoint(*what.local);
+              rem = endpoint(*what.remote);
+              if (!l || !rem) return not_run(r, "a port variable holds no value");
+            }
             std::int64_t n = 0;
-            for (const auto& c : host.connections())
-              if (c.state == what.state && (!port || c.local.port == *port)) ++n;
+            for (const auto& c : host.connections()) {
+              if (c.state != what.state || (port && c.local.port != *port)) continue;
+              if (l && !(c.remote && wire(c.local) == wire(*l) && wire(*c.remote) == wire(*rem))) continue;
+              ++n;
+            }
             r.ok = compare(n, what.op, what.value);
             r.result = std::to_string(n);
             r.expected = std::string(name(what.op)) + " " + std::to_string(what.value);

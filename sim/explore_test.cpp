@@ -365,5 +365,31 @@ TEST(Explore, Graph_LargerThanTheLimit_ShowsTheCounterexamplesNeighbourhood) {
   EXPECT_NE(r.dot.find("label=\"peer: close(a) = 0\""), std::string::npos) << r.dot;
 }
 
+TEST(Explore, CountOnA4Tuple_CountsOnlyThatTuple_AndWorksAsAProperty) {
+  const auto l = load_text(R"(l = socket(inet, stream)
+bind(l, 127.0.0.1:80) = 0
+listen(l, 16) = 0
+c = socket(inet, stream)
+bind(c, 127.0.0.1:5000) = 0
+connect(c, 127.0.0.1:80) = 0
+expect count ESTABLISHED 127.0.0.1:5000 -> 127.0.0.1:80 == 1
+expect count ESTABLISHED 127.0.0.1:80 -> 127.0.0.1:5000 == 1
+expect count ESTABLISHED 127.0.0.1:5001 -> 127.0.0.1:80 == 0
+expect count ESTABLISHED == 2
+)");
+  auto run = run_check(l.script, l.text, {});
+  ASSERT_TRUE(run.report);
+  EXPECT_TRUE(run.report->ok()) << format_text(*run.report);
+  EXPECT_EQ(run.report->checks, 8);
+  // As a property: one connection on the tuple is allowed, a second would be the violation.
+  const auto p = load_text(l.text + "never count ESTABLISHED 127.0.0.1:5000 -> 127.0.0.1:80 >= 2\n");
+  EXPECT_EQ(explore(p).verdict, Verdict::safe);
+  const auto q = load_text(l.text + "never count ESTABLISHED 127.0.0.1:5000 -> 127.0.0.1:80 >= 1\n");
+  const auto r = explore(q);
+  ASSERT_EQ(r.verdict, Verdict::violation);
+  EXPECT_EQ(last(r).what, "connect(c, 127.0.0.1:80) = 0");
+  expect_replays(r, "4-tuple count");
+}
+
 }  // namespace
 }  // namespace portlab::sim

@@ -159,11 +159,16 @@ struct ExpectSocketState {
   model::TcpState state{};
 };
 
-// expect [HOST:] count STATE [port PORT] OP N
-// Counts the host's connections (including TIME-WAIT entries) in STATE, optionally with that local port.
+// expect [HOST:] count STATE [port PORT | LOCAL -> REMOTE] OP N
+// Counts the host's connections (including TIME-WAIT entries) in STATE, optionally with that local
+// port or on that 4-tuple.
 struct ExpectCount {
   model::TcpState state{};
   std::optional<PortExpr> port;
+  // `count STATE LOCAL -> REMOTE OP N`: only the connections on this 4-tuple, e.g.
+  // `never client: count ESTABLISHED 10.0.0.1:5000 -> 10.0.0.2:80 >= 2`. Both set, or neither.
+  std::optional<EndpointExpr> local;
+  std::optional<EndpointExpr> remote;
   CompareOp op = CompareOp::eq;
   std::int64_t value = 0;
 };

@@ -1681,6 +1681,18 @@ bool Parser::parse_expect_count(ExpectStep& out) {
   } else {
     pos_ = p;
   }
+  // `count STATE LOCAL -> REMOTE`: the connections on one 4-tuple.
+  if (looks_like_endpoint(pos_)) {
+    EndpointExpr local, remote;
+    if (!parse_endpoint(local)) return false;
+    skip_ws();
+    if (!(peek() == '-' && peek(1) == '>')) return fail_expected("'->' between the local and the remote address:port");
+    pos_ += 2;
+    if (!parse_endpoint(remote)) return false;
+    c.local = std::move(local);
+    c.remote = std::move(remote);
+    skip_ws();
+  }
   if (!parse_op(c.op)) return false;
   if (!parse_int(c.value, "count", "an integer count", 0)) return false;
   out.what = std::move(c);

@@ -1213,4 +1213,14 @@ TEST(ParserBlocks, MalformedBlocks_AreLocatedWithWhatWasExpected) {
   EXPECT_TRUE(FailsAt("process p {\n}\nhost h 10.0.0.1\n", 3, 1, "host declarations must come before"));
 }
 
+TEST(ParserBlocks, CountOnA4Tuple_ParsesBothEndpoints_AndNeedsTheArrow) {
+  const Script s = parse_ok("expect count ESTABLISHED 10.0.0.1:5000 -> 10.0.0.2:80 <= 1\n");
+  const auto& c = std::get<ExpectCount>(std::get<ExpectStep>(s.steps.at(0).body).what);
+  ASSERT_TRUE(c.local && c.remote);
+  EXPECT_EQ(std::get<std::uint16_t>(c.local->port), 5000);
+  EXPECT_EQ(std::get<std::uint16_t>(c.remote->port), 80);
+  EXPECT_EQ(c.op, CompareOp::le);
+  EXPECT_TRUE(FailsAt("expect count ESTABLISHED 10.0.0.1:5000 10.0.0.2:80 <= 1\n", 1, 40, "expected '->'"));
+}
+
 }  // namespace
