@@ -439,5 +439,138 @@ TEST(RulesCommand, Rules_JsonOverAllProfiles_ListsEveryRuleOnce) {
   EXPECT_TRUE(ids.count("linux.bind.ok"));
 }
 
+// ---- portlab explore -----------------------------------------------------------------------
+
+class ExploreCommand : public CheckCommand {
+ protected:
+  int explore(ExploreArgs a) {
+    out_.str("");
+    err_.str("");
+    return run_explore_command(a, out_, err_);
+  }
+  static ExploreArgs args(const std::string& file) {
+    ExploreArgs a;
+    a.file = file;
+    return a;
+  }
+};
+
+// The shutdown-then-linger0 race in its smallest form.
+constexpr const char* kRace = R"(host client 10.0.0.1
+host server 10.0.0.2
+server: l = socket(inet, stream)
+server: bind(l, 0.0.0.0:80) = 0
+server: listen(l, 16) = 0
+client: c = socket(inet, stream)
+client: connect(c, 10.0.0.2:80) = 0
+server: a = accept(l)
+never client: count TIME_WAIT >= 1
+process app on client {
+  setsockopt(c, SO_LINGER, {1, 0}) = 0
+  shutdown(c, SHUT_WR) = 0
+  close(c) = 0
+}
+process peer on server {
+  close(a) = 0
+}
+)";
+
+std::string without_stats(const std::string& text) {
+  std::istringstream in(text);
+  std::string out;
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("states ", 0) != 0) out += line + "\n";
+  return out;
+}
+
+TEST_F(ExploreCommand, Explore_SafeScript_ExitsZeroWithVerdictAndStatistics) {
+  EXPECT_EQ(explore(args(write("ok.pls", kConflict))), kExitOk) << err_.str();
+  EXPECT_NE(out_.str().find("verdict: safe"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("bytes/state"), std::string::npos) << out_.str();
+}
+
+TEST_F(ExploreCommand, Explore_Violation_ExitsOneWithNumberedTraceAndAReplayThatCheckFails) {
+  auto a = args(write("race.pls", kRace));
+  a.replay_out = (dir_ / "replay.pls").string();
+  EXPECT_EQ(explore(a), kExitFailed) << err_.str();
+  const std::string out = out_.str();
+  EXPECT_NE(out.find("verdict: UNSAFE (never)"), std::string::npos) << out;
+  EXPECT_NE(out.find("counterexample (shortest, 9 steps)"), std::string::npos) << out;
+  EXPECT_NE(out.find("   9  peer     close(a) = 0"), std::string::npos) << out;
+  EXPECT_NE(out.find("  | expect client: count TIME_WAIT < 1"), std::string::npos) << out;
+  EXPECT_EQ(check({a.replay_out}), kExitFailed);
+  EXPECT_NE(out_.str().find("FAIL: 7 checks, 1 failed"), std::string::npos) << out_.str();
+}
+
+TEST_F(ExploreCommand, Explore_OsAll_PrintsAVerdictRowPerOs) {
+  auto a = args(write("race.pls", kRace));
+  a.os = "all";
+  EXPECT_EQ(explore(a), kExitFailed);
+  for (const char* os : {"linux ", "freebsd ", "macos ", "windows ", "illumos "})
+    EXPECT_NE(out_.str().find(std::string("\n") + os), std::string::npos) << os << "\n" << out_.str();
+  EXPECT_EQ(out_.str().find("linux-4.4"), std::string::npos);
+}
+
+TEST_F(ExploreCommand, Explore_ParseErrorInABlock_ExitsTwoAndExploresNothing) {
+  EXPECT_EQ(explore(args(write("bad.pls", "process p {\n  c = socket(inet, stream)\n"))), kExitBadInput);
+  EXPECT_EQ(out_.str(), "");
+  EXPECT_NE(err_.str().find("bad.pls:1:1: error: 'process' block is not closed"), std::string::npos) << err_.str();
+}
+
+TEST_F(ExploreCommand, Explore_StateLimit_ExitsTwoWithPartialStatistics) {
+  auto a = args(write("race.pls", kRace));
+  a.max_states = 3;
+  EXPECT_EQ(explore(a), kExitBadInput);
+  EXPECT_NE(out_.str().find("verdict: unknown: state limit of 3 reached"), std::string::npos) << out_.str();
+  EXPECT_NE(out_.str().find("states 3, transitions"), std::string::npos) << out_.str();
+  EXPECT_NE(err_.str().find("--max-states"), std::string::npos) << err_.str();
+}
+
+TEST_F(ExploreCommand, Explore_Json_HasVerdictStatisticsTraceAndReplay) {
+  auto a = args(write("race.pls", kRace));
+  a.json = true;
+  EXPECT_EQ(explore(a), kExitFailed);
+  const auto j = nlohmann::json::parse(out_.str());
+  EXPECT_EQ(j["verdict"], "violation");
+  EXPECT_GT(j["stats"]["states"].get<int>(), 5);
+  EXPECT_EQ(j["counterexample"]["kind"], "never");
+  EXPECT_EQ(j["counterexample"]["trace"].size(), 9u);
+  EXPECT_NE(j["counterexample"]["replay"].get<std::string>().find("os linux"), std::string::npos);
+}
+
+TEST_F(ExploreCommand, Explore_Dot_WritesTheStateGraph) {
+  auto a = args(write("race.pls", kRace));
+  a.dot = (dir_ / "g.dot").string();
+  EXPECT_EQ(explore(a), kExitFailed);
+  std::ifstream f(a.dot);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  EXPECT_EQ(ss.str().rfind("digraph G {", 0), 0u) << ss.str();
+  EXPECT_NE(ss.str().find("->"), std::string::npos);
+}
+
+TEST_F(ExploreCommand, Explore_SameSeed_PrintsTheSameReportApartFromTimings) {
+  const auto file = write("race.pls", kRace);
+  explore(args(file));
+  const std::string first = out_.str();
+  explore(args(file));
+  EXPECT_EQ(without_stats(first), without_stats(out_.str()));
+  auto two = args(file);
+  two.threads = 2;
+  explore(two);
+  std::string t = without_stats(out_.str());
+  const auto at = t.find(", 2 threads");
+  ASSERT_NE(at, std::string::npos) << t;
+  t.replace(at, std::string(", 2 threads").size(), ", 1 thread");
+  EXPECT_EQ(without_stats(first), t);
+}
+
+TEST_F(ExploreCommand, Explore_BadTimersOption_ExitsTwo) {
+  auto a = args(write("ok.pls", kConflict));
+  a.timers = "sometimes";
+  EXPECT_EQ(explore(a), kExitBadInput);
+  EXPECT_NE(err_.str().find("expected any or idle"), std::string::npos) << err_.str();
+}
+
 }  // namespace
 }  // namespace portlab::cli

@@ -221,6 +221,11 @@ std::optional<model::Duration> parse_duration(const std::string& text) {
   return w->duration;
 }
 
+std::vector<const model::Profile*> select_profiles(const std::string& spec,
+                                                   std::span<const model::Profile* const> registry, std::string& why) {
+  return select_os(spec, registry, why);
+}
+
 int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& err) {
   return run_check_command(args, model::all_profiles(), out, err);
 }

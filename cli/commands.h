@@ -83,6 +83,32 @@ struct SimulateArgs {
   double max_seconds = 600;
 };
 int run_simulate_command(const SimulateArgs& args, std::ostream& out, std::ostream& err);
+// `portlab explore FILE`: every interleaving of the script's processes, timers and choices
+// (cli/explore_command.cpp). Exit 0: safe under every OS; 1: a violation (with a shortest
+// counterexample); 2: bad input, or a limit stopped the search before an answer.
+struct ExploreArgs {
+  std::string file;
+  std::string os;  // as CheckArgs::os
+  std::uint64_t seed = 1;
+  bool json = false;
+  std::string dot;         // write the state graph (DOT) here
+  std::string replay_out;  // write the counterexample's replay script here
+  std::uint64_t max_states = 2'000'000;
+  std::uint32_t max_depth = 10'000;
+  double max_seconds = 300;
+  std::uint64_t max_memory_mb = 2048;
+  unsigned threads = 1;  // 0: every core
+  std::string step_time = "1ms";
+  std::size_t max_graph_states = 5000;
+  std::string timers = "any";  // "any": a timer may fire between any two steps; "idle": only when no process can step
+};
+int run_explore_command(const ExploreArgs& args, std::ostream& out, std::ostream& err);
+int run_explore_command(const ExploreArgs& args, std::span<const model::Profile* const> registry, std::ostream& out,
+                        std::ostream& err);
+
+// `--os` as check and explore read it: NAME[,NAME...] or all; empty and `why` on a bad name.
+std::vector<const model::Profile*> select_profiles(const std::string& spec,
+                                                   std::span<const model::Profile* const> registry, std::string& why);
 int run_rules_command(const RulesArgs& args, std::ostream& out, std::ostream& err);
 
 // The same, over an explicit list of profiles instead of model::all_profiles() (tests use a

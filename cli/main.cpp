@@ -82,6 +82,28 @@ int main(int argc, char** argv) {
   bench_report_cmd->add_option("--svg", bench_report.svg, "Write a bar chart of the rates per strategy to this SVG file");
   bench_report_cmd->add_flag("--markdown", bench_report.markdown, "Markdown tables instead of aligned text");
   bench_report_cmd->add_option("-o,--output", bench_report.output, "Write the report to this file instead of stdout");
+  portlab::cli::ExploreArgs explore;
+  auto* explore_cmd = app.add_subcommand(
+      "explore", "Search every interleaving of a script's processes, timers and choices; print a verdict per OS and, "
+                 "for a violation, a shortest counterexample with a script that `portlab check` replays");
+  explore_cmd->add_option("file", explore.file, "Scenario script (.pls)")->required();
+  explore_cmd->add_option("--os", explore.os, "OS profiles: NAME[,NAME...] or all (default: the script's `os` line, "
+                                              "else linux); with several, a verdict table");
+  explore_cmd->add_option("--seed", explore.seed, "Seed for every random choice (default 1)");
+  explore_cmd->add_flag("--json", explore.json, "Print one JSON document instead of text");
+  explore_cmd->add_option("--dot", explore.dot, "Write the state graph as Graphviz DOT to FILE");
+  explore_cmd->add_option("--replay-out", explore.replay_out, "Write the counterexample's replay script to FILE");
+  explore_cmd->add_option("--max-states", explore.max_states, "Stop after this many states (default 2000000)");
+  explore_cmd->add_option("--max-depth", explore.max_depth, "Stop at this search depth (default 10000)");
+  explore_cmd->add_option("--max-seconds", explore.max_seconds, "Stop after this much wall time (default 300)");
+  explore_cmd->add_option("--max-memory", explore.max_memory_mb, "Stop above this resident memory, in MiB (default 2048)");
+  explore_cmd->add_option("--max-graph-states", explore.max_graph_states,
+                          "With --dot: keep at most this many states in the graph (default 5000)");
+  explore_cmd->add_option("--threads", explore.threads, "Search threads (default 1; 0 = every core)");
+  explore_cmd->add_option("--timers", explore.timers,
+                          "When timers fire: any (between any two steps, the default) or idle (only when no process "
+                          "can take a step)");
+  explore_cmd->add_option("--step-time", explore.step_time, "Virtual time before each call, as for check (default 1ms)");
 
   try {
     app.parse(argc, argv);
@@ -99,6 +121,7 @@ int main(int argc, char** argv) {
     sim.progress = isatty(STDERR_FILENO) != 0;
     return portlab::cli::run_simulate_command(sim, std::cout, std::cerr);
   }
+  if (*explore_cmd) return portlab::cli::run_explore_command(explore, std::cout, std::cerr);
   if (*conform_cmd) return portlab::cli::run_conform_command(conform, std::cout, std::cerr);
   if (*bench_report_cmd) return portlab::cli::run_bench_report_command(bench_report, std::cout, std::cerr);
   if (*rules_cmd) return portlab::cli::run_rules_command(rules, std::cout, std::cerr);

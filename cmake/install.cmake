@@ -22,6 +22,8 @@ set(PORTLAB_INSTALL_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}/portlab")
 set(PORTLAB_PACKAGE_DEPENDENCIES
   "fmt"
   "nlohmann_json 3.10"
+  "Boost 1.74"
+  "Threads"
 )
 
 # Libraries: <target> <source dir of its headers, relative to the project root>.

@@ -148,6 +148,8 @@ struct ScriptWalker {
             var(what.sock, "socket");
           } else if constexpr (std::is_same_v<T, ExpectCount>) {
             if (what.port) port(*what.port, "port");
+            if (what.local) endpoint(*what.local, "local address");
+            if (what.remote) endpoint(*what.remote, "remote address");
           } else if constexpr (std::is_same_v<T, ExpectInRange>) {
             integer(what.value, "value");
           } else if constexpr (std::is_same_v<T, ExpectCompare>) {
@@ -254,10 +256,12 @@ std::vector<std::string> check_invariants(std::string_view text, const Script& s
     return c.out;
   }
   const sim::CheckReport& r = *run.report;
-  // One report line per step, then one per workload block (not run by check).
-  if (r.steps.size() != script.steps.size() + script.workloads.size()) {
+  // With process blocks, check runs the steps of sim::linear_steps (processes one after another);
+  // then one report line per workload block (not run by check).
+  const std::vector<const Step*> linear = sim::linear_steps(script);
+  if (r.steps.size() != linear.size() + script.workloads.size()) {
     c.fail("report has " + std::to_string(r.steps.size()) + " steps for a script of " +
-           std::to_string(script.steps.size()) + " steps and " + std::to_string(script.workloads.size()) + " workloads");
+           std::to_string(linear.size()) + " steps and " + std::to_string(script.workloads.size()) + " workloads");
     return c.out;
   }
   int checks = 0;
@@ -267,12 +271,12 @@ std::vector<std::string> check_invariants(std::string_view text, const Script& s
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const auto& st = r.steps[i];
     const std::string at = "report step " + std::to_string(i) + " (line " + std::to_string(st.line) + ")";
-    if (i >= script.steps.size()) {
-      const auto& w = script.workloads[i - script.steps.size()];
+    if (i >= linear.size()) {
+      const auto& w = script.workloads[i - linear.size()];
       if (st.line != w.loc.line || st.checked || !st.ok) c.fail(at + ": not the unchecked line of its workload block");
       continue;
     }
-    const auto& sc = script.steps[i];
+    const auto& sc = *linear[i];
     if (st.line != sc.loc.line || st.column != sc.loc.column) c.fail(at + ": not at its script step's location");
     if (st.text != sc.text) c.fail(at + ": text differs from the script step's");
     if (st.checked) {
@@ -332,18 +336,19 @@ std::vector<std::string> output_invariants(const Script& script, const sim::Chec
     if (j.at("failures").get<int>() != report.failures) out.push_back("JSON failures differs from the report");
     if (j.at("seed").get<std::uint64_t>() != report.seed) out.push_back("JSON seed differs from the report");
     const auto& steps = j.at("steps");
-    if (!steps.is_array() || steps.size() != script.steps.size() + script.workloads.size()) {
+    const std::vector<const Step*> linear = sim::linear_steps(script);
+    if (!steps.is_array() || steps.size() != linear.size() + script.workloads.size()) {
       out.push_back("JSON has " + std::to_string(steps.size()) + " steps for a script of " +
-                    std::to_string(script.steps.size()));
+                    std::to_string(linear.size()));
       return out;
     }
     for (std::size_t i = 0; i < steps.size(); ++i) {
       const auto& s = steps[i];
       const auto& r = report.steps[i];
       const std::string at = "JSON step " + std::to_string(i);
-      const bool workload = i >= script.steps.size();
-      const SourceLoc loc = workload ? script.workloads[i - script.steps.size()].loc : script.steps[i].loc;
-      const std::string& step_text = workload ? script.workloads[i - script.steps.size()].lines.front() : script.steps[i].text;
+      const bool workload = i >= linear.size();
+      const SourceLoc loc = workload ? script.workloads[i - linear.size()].loc : linear[i]->loc;
+      const std::string& step_text = workload ? script.workloads[i - linear.size()].lines.front() : linear[i]->text;
       if (s.at("line").get<int>() != loc.line) out.push_back(at + ": wrong line");
       if (s.at("column").get<int>() != loc.column) out.push_back(at + ": wrong column");
       if (s.at("call").get<std::string>() != step_text) out.push_back(at + ": call is not the step's text");

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cassert>
+#include <limits>
+#include <type_traits>
 #include <tuple>
 #include <utility>
 
@@ -1944,5 +1946,196 @@ std::optional<std::uint16_t> Host::local_port(Fd fd) const {
 }
 
 std::vector<HostEvent> Host::take_events() { return std::exchange(impl_->events, {}); }
+
+// ---------------------------------------------------------------------------------------------
+// Canonical encoding (for `portlab explore`): see Host::encode_state in host.h.
+
+namespace {
+
+template <class T>
+void put(std::string& out, T v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  out.append(reinterpret_cast<const char*>(&v), sizeof v);
+}
+void put_rel(std::string& out, TimePoint t, TimePoint now) { put(out, (t - now).count()); }
+void put_rel(std::string& out, const std::optional<TimePoint>& t, TimePoint now) {
+  put(out, static_cast<std::uint8_t>(t.has_value()));
+  if (t) put_rel(out, *t, now);
+}
+void put_addr(std::string& out, const IpAddress& a) {
+  put(out, static_cast<std::uint8_t>(a.family()));
+  if (a.family() == Family::inet) {
+    out.append(reinterpret_cast<const char*>(a.bytes().data()), 4);
+  } else {
+    out.append(reinterpret_cast<const char*>(a.bytes().data()), 16);
+  }
+}
+void put_ep(std::string& out, const Endpoint& e) {
+  put_addr(out, e.addr);
+  put(out, e.port);
+}
+void put_str(std::string& out, std::string_view s) {
+  put(out, static_cast<std::uint32_t>(s.size()));
+  out.append(s);
+}
+
+}  // namespace
+
+void Host::encode_state(std::string& out, TimePoint now) const {
+  const Impl& m = *impl_;
+  constexpr std::uint32_t kNone = 0xffffffffu;
+  // Canonical order of the live sockets: descriptors first (by descriptor), then the others by
+  // what they are (tuple, state); ids only break ties between sockets that look identical.
+  std::vector<SockId> order;
+  for (const auto& s : m.socks)
+    if (s) order.push_back(s->id);
+  const auto key = [&](SockId id) {
+    const Sock& s = *m.socks[id];
+    return std::make_tuple(s.fd.value_or(std::numeric_limits<Fd>::max()), s.has_addr, s.laddr, s.lport,
+                           s.remote.value_or(Endpoint{}), s.state, s.id);
+  };
+  std::sort(order.begin(), order.end(), [&](SockId a, SockId b) { return key(a) < key(b); });
+  std::vector<std::uint32_t> sock_index(m.socks.size(), kNone);
+  for (std::size_t i = 0; i < order.size(); ++i) sock_index[order[i]] = static_cast<std::uint32_t>(i);
+  std::vector<std::uint32_t> tw_order;
+  for (std::uint32_t i = 0; i < m.tws.size(); ++i)
+    if (m.tws[i]) tw_order.push_back(i);
+  std::sort(tw_order.begin(), tw_order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::tie(m.tws[a]->tuple, m.tws[a]->deadline, a) < std::tie(m.tws[b]->tuple, m.tws[b]->deadline, b);
+  });
+  std::vector<std::uint32_t> tw_index(m.tws.size(), kNone);
+  for (std::size_t i = 0; i < tw_order.size(); ++i) tw_index[tw_order[i]] = static_cast<std::uint32_t>(i);
+  const auto ref = [&](const OwnerRef& o) { return o.time_wait ? 0x80000000u | tw_index[o.id] : sock_index[o.id]; };
+
+  // Knobs (sysctls can change them) and the generator.
+  for (std::size_t i = 0; i < m.knobs.specs().size(); ++i) {
+    const KnobValue& v = m.knobs.value(i);
+    if (const auto* n = std::get_if<std::int64_t>(&v)) {
+      put(out, *n);
+    } else {
+      put_str(out, format_knob_value(v));
+    }
+  }
+  Rng rng = m.rng;
+  put(out, rng.next_u64());
+  put(out, rng.next_u64());
+  put(out, m.last_port);
+  if (!m.table_perturb.empty()) {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    for (auto v : m.table_perturb) h = mix64(h ^ v);
+    put(out, h);
+  }
+  // Descriptors still to hand out.
+  put(out, m.next_fd);
+  put(out, static_cast<std::uint32_t>(m.free_fds.size()));
+  for (Fd fd : m.free_fds) put(out, fd);
+
+  put(out, static_cast<std::uint32_t>(order.size()));
+  for (SockId id : order) {
+    const Sock& s = *m.socks[id];
+    put(out, static_cast<std::uint8_t>(s.family));
+    put(out, s.uid);
+    const std::uint32_t flags = (s.nonblock << 0) | (s.reuseaddr << 1) | (s.reuseport << 2) | (s.v6only << 3) |
+                                (s.bind_no_port << 4) | (s.freebind << 5) | (s.exclusiveaddruse << 6) |
+                                (s.share_reuseaddr << 7) | (s.share_exclusive << 8) | (s.reuseport_lb << 9) |
+                                (s.exclbind << 10) | (s.linger.on << 11) | (s.linger_in_seconds << 12) |
+                                (s.has_addr << 13) | (s.in_bind_table << 14) | (s.bindport_lock << 15) |
+                                (s.bindaddr_lock << 16) | (s.in_ehash << 17) | (s.ss_connected << 18) |
+                                (s.shut_rd << 19) | (s.shut_wr << 20) | (s.orphan_rcv_shutdown << 21) |
+                                (s.fd.has_value() << 22) | (s.remote.has_value() << 23) |
+                                (s.parent.has_value() << 24) | (s.linger2.has_value() << 25);
+    put(out, flags);
+    put(out, s.linger.seconds);
+    put_str(out, s.device);
+    put(out, s.rcvbuf);
+    put(out, s.sndbuf);
+    if (s.linger2) put(out, *s.linger2);
+    put(out, s.port_range.low);
+    put(out, s.port_range.high);
+    put(out, static_cast<std::uint8_t>(s.state));
+    if (s.fd) put(out, *s.fd);
+    put_addr(out, s.laddr);
+    put(out, s.lport);
+    if (s.remote) put_ep(out, *s.remote);
+    put(out, s.backlog);
+    put(out, static_cast<std::uint32_t>(s.accept_queue.size()));
+    for (SockId c : s.accept_queue) put(out, sock_index[c]);
+    if (s.parent) put(out, sock_index[*s.parent]);
+    const Tcb& t = s.tcb;
+    put(out, t.iss);
+    put(out, t.irs);
+    put(out, t.snd_una);
+    put(out, t.snd_nxt);
+    put(out, t.rcv_nxt);
+    put(out, t.snd_wnd);
+    put(out, t.last_advertised);
+    put(out, t.unsent);
+    put(out, t.rcv_queue);
+    const std::uint8_t tflags = (t.fin_queued << 0) | (t.fin_sent << 1) | (t.fin_acked << 2) | (t.fin_rcvd << 3) |
+                                (t.syn_had_ts << 4) | (t.ts_ok << 5) | (t.preset_iss.has_value() << 6);
+    put(out, tflags);
+    put(out, t.ts_recent);
+    put_rel(out, t.ts_recent_stamp, now);
+    if (t.preset_iss) put(out, *t.preset_iss);
+    put(out, t.syn_retransmits);
+    put(out, t.rto.count());
+    put_rel(out, t.rtx_deadline, now);
+    put(out, static_cast<std::uint8_t>(s.so_error));
+  }
+
+  put(out, static_cast<std::uint32_t>(tw_order.size()));
+  for (std::uint32_t id : tw_order) {
+    const TimeWaitEntry& tw = *m.tws[id];
+    put_ep(out, tw.tuple.local);
+    put_ep(out, tw.tuple.remote);
+    put(out, static_cast<std::uint8_t>(tw.family));
+    const std::uint8_t f = (tw.v6only << 0) | (tw.reuseaddr << 1) | (tw.reuseport << 2) | (tw.fin_wait_2 << 3) |
+                           (tw.ts_ok << 4);
+    put(out, f);
+    put_str(out, tw.device);
+    put(out, tw.uid);
+    put_rel(out, tw.entered, now);
+    put_rel(out, tw.deadline, now);
+    put(out, tw.snd_nxt);
+    put(out, tw.rcv_nxt);
+    put(out, tw.rcv_wnd);
+    put(out, tw.ts_recent);
+    put_rel(out, tw.ts_recent_stamp, now);
+  }
+
+  // The bind table, by port; each bucket's owners in their table order (it decides which
+  // conflict is reported first).
+  std::vector<std::uint16_t> ports;
+  for (const auto& [port, bucket] : m.bind_table) ports.push_back(port);
+  std::sort(ports.begin(), ports.end());
+  put(out, static_cast<std::uint32_t>(ports.size()));
+  for (auto port : ports) {
+    const PortBucket& b = m.bind_table.at(port);
+    put(out, port);
+    put(out, static_cast<std::uint8_t>(b.bind_owned));
+    put(out, static_cast<std::uint32_t>(b.owners.size()));
+    for (const auto& o : b.owners) put(out, ref(o));
+  }
+
+  // Timers, renumbered, relative to now, in canonical order.
+  std::vector<std::tuple<std::int64_t, std::uint8_t, std::uint32_t>> timers;
+  for (const auto& [at, kind, id] : m.timers)
+    timers.emplace_back((at - now).count(), static_cast<std::uint8_t>(kind),
+                        kind == TimerKind::time_wait ? tw_index[id] : sock_index[id]);
+  std::sort(timers.begin(), timers.end());
+  put(out, static_cast<std::uint32_t>(timers.size()));
+  for (const auto& [at, kind, id] : timers) {
+    put(out, at);
+    put(out, kind);
+    put(out, id);
+  }
+
+  put(out, static_cast<std::uint32_t>(m.lingering.size()));
+  for (const auto& [fd, l] : m.lingering) {
+    put(out, fd);
+    put(out, sock_index[l.sock]);
+    put(out, static_cast<std::uint8_t>(l.reset_on_expiry));
+  }
+}
 
 }  // namespace portlab::model

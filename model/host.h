@@ -152,6 +152,14 @@ class Host {
   std::optional<std::uint16_t> local_port(Fd fd) const;
   std::vector<HostEvent> take_events();
 
+  // A canonical byte string of the host's state, for explicit-state search (`portlab explore`):
+  // two hosts whose encodings are equal behave alike from `now` on. Sockets and TIME-WAIT entries
+  // are renumbered in a canonical order (socket ids are not observable), every deadline and
+  // timestamp is written relative to `now`, the generator is written as its next two outputs, the
+  // ephemeral perturbation table as a 64-bit hash. Left out: the per-host secrets (fixed by the
+  // seed), the established-table index (derived from the sockets) and the event log.
+  void encode_state(std::string& out, TimePoint now) const;
+
   struct Impl;
 
  private:

@@ -10,6 +10,7 @@
 #include "model/linux_profile.h"
 #include "model/profiles.h"
 #include "sim/host_handle.h"
+#include "sim/script/parser.h"
 #include "sim/world.h"
 
 namespace portlab::sim {
@@ -27,11 +28,7 @@ namespace {
 using namespace script;
 using model::Errno;
 
-struct Var {
-  bool is_socket = false;
-  std::size_t host = 0;
-  std::optional<std::int64_t> value;  // descriptor or integer; nullopt when the defining call failed
-};
+using Var = VarValue;
 
 std::string line_of(std::string_view source, int line) {
   int n = 1;
@@ -121,7 +118,15 @@ class Runner {
     // headroom against overflow: every term is at most the limit, and the sum stops at the limit.
     {
       model::Duration total{};
-      for (const auto& step : script_.steps) {
+      const std::vector<const Step*> linear = linear_steps(script_);
+      if (linear.size() > script::kMaxSteps && !script_.processes.empty()) {
+        return error(script_.processes.front().loc,
+                     "the process blocks unroll to more than " + std::to_string(script::kMaxSteps) +
+                         " steps for check (each process in turn, loops unrolled); expected fewer loop "
+                         "iterations, or use portlab explore");
+      }
+      for (const Step* sp : linear) {
+        const Step& step = *sp;
         model::Duration add{};
         if (std::holds_alternative<CallStep>(step.body)) add = step_time_;
         if (auto* w = std::get_if<WaitStep>(&step.body)) add = w->duration;
@@ -170,7 +175,11 @@ class Runner {
     // Sysctls are checked against the knob table of every profile they can meet (a host's own
     // profile, or the OSes of their `@` list, or the run's) before anything runs.
     std::map<std::string, std::size_t> var_host;
-    for (const auto& step : script_.steps) {
+    std::vector<const Step*> all = linear_steps(script_);
+    for (const auto& p : script_.processes)
+      for (const auto& st : p.steps) all.push_back(&st);  // every step, also those of untaken branches
+    for (const Step* sp : all) {
+      const Step& step = *sp;
       if (auto* sc = std::get_if<SysctlStep>(&step.body)) {
         for (std::size_t h = 0; h < host_names_.size(); ++h) {
           if (sc->host && host_names_[h] != *sc->host) continue;
@@ -203,7 +212,7 @@ class Runner {
     return std::nullopt;
   }
 
-  CheckReport run() {
+  World make_world() const {
     std::vector<HostSpec> specs;
     if (script_.hosts.empty()) {
       specs.push_back({"local", {}, {}, profile_});
@@ -219,7 +228,6 @@ class Runner {
       }
     }
     World world(seed_, std::move(specs));
-    world_ = &world;
     // The script's network (latency, jitter, SYN loss) holds for check too; middleboxes and
     // workloads belong to `portlab simulate`.
     if (script_.network) {
@@ -232,6 +240,40 @@ class Runner {
       n.reorder_delay = script_.network->reorder_delay;
       world.set_network(n);
     }
+    return world;
+  }
+
+  // Runs one step on `world` with `vars`, as run() does.
+  void execute(const Step& step, World& world, Variables& vars, bool detail, StepReport& r) {
+    world_ = &world;
+    vars_ = &vars;
+    r.line = step.loc.line;
+    r.column = step.loc.column;
+    r.text = step.text;
+    if (std::holds_alternative<CallStep>(step.body)) world.advance_to(world.now() + step_time_);
+    std::map<std::string, std::pair<std::string, std::string>> before;
+    if (detail) before = snapshot();
+    std::visit([&](const auto& body) { this->run_step(body, r); }, step.body);
+    r.assumed = r.rule && r.rule->confidence == model::Confidence::assumed;
+    if (detail) {
+      r.changes = diff(before, snapshot());
+      for (auto& e : world.take_log())
+        r.events.push_back(fmt::format("[{}] {}: {}{}", model::format_duration(e.at.time_since_epoch()), e.host,
+                                       e.what, e.rule ? " (" + std::string(e.rule->id) + ")" : ""));
+    } else {
+      world.take_log();
+    }
+    r.at = world.now();
+    world_ = nullptr;
+    vars_ = nullptr;
+  }
+
+  const model::Profile& profile() const { return *profile_; }
+  const std::vector<std::string>& host_names() const { return host_names_; }
+
+  CheckReport run() {
+    World world = make_world();
+    Variables vars;
     CheckReport report;
     report.file = script_.file;
     report.seed = seed_;
@@ -241,7 +283,8 @@ class Runner {
     report.step_time = step_time_;
     const TimePoint limit = TimePoint{} + max_virtual_time_;
     std::optional<std::string> stopped;  // why the run stopped early
-    for (const auto& step : script_.steps) {
+    for (const Step* sp : linear_steps(script_)) {
+      const Step& step = *sp;
       StepReport r;
       r.line = step.loc.line;
       r.column = step.loc.column;
@@ -263,15 +306,7 @@ class Runner {
         report.steps.push_back(std::move(r));
         continue;
       }
-      if (std::holds_alternative<CallStep>(step.body)) world.advance_to(world.now() + step_time_);
-      auto before = snapshot();
-      std::visit([&](const auto& body) { this->run_step(body, r); }, step.body);
-      r.assumed = r.rule && r.rule->confidence == model::Confidence::assumed;
-      r.changes = diff(before, snapshot());
-      for (auto& e : world.take_log())
-        r.events.push_back(fmt::format("[{}] {}: {}{}", model::format_duration(e.at.time_since_epoch()), e.host, e.what,
-                                       e.rule ? " (" + std::string(e.rule->id) + ")" : ""));
-      r.at = world.now();
+      execute(step, world, vars, true, r);
       if (r.checked) {
         ++report.checks;
         if (!r.ok) ++report.failures;
@@ -288,7 +323,6 @@ class Runner {
       r.at = world.now();
       report.steps.push_back(std::move(r));
     }
-    world_ = nullptr;
     return report;
   }
 
@@ -397,15 +431,15 @@ class Runner {
 
   std::optional<std::int64_t> int_value(const IntExpr& e) const {
     if (auto* i = std::get_if<std::int64_t>(&e)) return *i;
-    auto it = vars_.find(std::get<VarRef>(e).name);
-    if (it == vars_.end()) return std::nullopt;
+    auto it = vars_->find(std::get<VarRef>(e).name);
+    if (it == vars_->end()) return std::nullopt;
     return it->second.value;
   }
 
   std::optional<model::Endpoint> endpoint(const EndpointExpr& e) const {
     if (auto* p = std::get_if<std::uint16_t>(&e.port)) return model::Endpoint{e.addr, *p};
-    auto it = vars_.find(std::get<VarRef>(e.port).name);
-    if (it == vars_.end() || !it->second.value) return std::nullopt;
+    auto it = vars_->find(std::get<VarRef>(e.port).name);
+    if (it == vars_->end() || !it->second.value) return std::nullopt;
     const auto v = *it->second.value;
     if (v < 0 || v > 65535) return std::nullopt;
     return model::Endpoint{e.addr, static_cast<std::uint16_t>(v)};
@@ -461,8 +495,8 @@ class Runner {
     const Call& c = cs.call;
     std::optional<model::Fd> fd;
     if (c.sock) {
-      auto it = vars_.find(c.sock->name);
-      if (it == vars_.end() || !it->second.value) {
+      auto it = vars_->find(c.sock->name);
+      if (it == vars_->end() || !it->second.value) {
         r.result = "not run";
         r.rule = &sim_rule::no_descriptor;
         r.checked = true;
@@ -511,6 +545,10 @@ class Runner {
       }
       return {};
     }();
+    if (o.would_block) {
+      r.would_block = true;
+      return;
+    }
     r.waited = o.waited;
     r.rule = o.result.rule;
     r.err = o.result.err;
@@ -531,7 +569,7 @@ class Runner {
       v.is_socket = c.kind != CallKind::port;
       v.host = h;
       if (!o.result.failed()) v.value = o.result.value;
-      vars_[*cs.bind_var] = v;
+      (*vars_)[*cs.bind_var] = v;
     }
     if (const Expectation* ex = expectation_for(cs, profile_->name)) {
       r.checked = true;
@@ -595,8 +633,8 @@ class Runner {
             r.result = state_name(actual);
             r.expected = std::string(what.op == CompareOp::ne ? "!= " : "") + state_name(what.state);
           } else if constexpr (std::is_same_v<T, ExpectSocketState>) {
-            auto it = vars_.find(what.sock.name);
-            if (it == vars_.end() || !it->second.value) return not_run(r, "socket holds no descriptor");
+            auto it = vars_->find(what.sock.name);
+            if (it == vars_->end() || !it->second.value) return not_run(r, "socket holds no descriptor");
             auto st = host.socket_state(static_cast<model::Fd>(*it->second.value));
             const bool equal = st == what.state;
             r.ok = what.op == CompareOp::ne ? !equal : equal;
@@ -608,14 +646,23 @@ class Runner {
               if (auto* p = std::get_if<std::uint16_t>(&*what.port)) {
                 port = *p;
               } else {
-                auto it = vars_.find(std::get<VarRef>(*what.port).name);
-                if (it == vars_.end() || !it->second.value) return not_run(r, "port variable holds no value");
+                auto it = vars_->find(std::get<VarRef>(*what.port).name);
+                if (it == vars_->end() || !it->second.value) return not_run(r, "port variable holds no value");
                 port = *it->second.value;
               }
             }
+            std::optional<model::Endpoint> l, rem;
+            if (what.local) {
+              l = endpoint(*what.local);
+              rem = endpoint(*what.remote);
+              if (!l || !rem) return not_run(r, "a port variable holds no value");
+            }
             std::int64_t n = 0;
-            for (const auto& c : host.connections())
-              if (c.state == what.state && (!port || c.local.port == *port)) ++n;
+            for (const auto& c : host.connections()) {
+              if (c.state != what.state || (port && c.local.port != *port)) continue;
+              if (l && !(c.remote && wire(c.local) == wire(*l) && wire(*c.remote) == wire(*rem))) continue;
+              ++n;
+            }
             r.ok = compare(n, what.op, what.value);
             r.result = std::to_string(n);
             r.expected = std::string(name(what.op)) + " " + std::to_string(what.value);
@@ -647,7 +694,7 @@ class Runner {
   model::Duration max_virtual_time_;
   std::vector<std::string> host_names_;
   std::vector<const model::Profile*> host_profiles_;  // parallel to host_names_
-  std::map<std::string, Var> vars_;
+  Variables* vars_ = nullptr;
   World* world_ = nullptr;
 };
 
@@ -673,6 +720,72 @@ OsSelection script_profiles(const script::Script& script, std::string_view sourc
   }
   return out;
 }
+
+std::vector<const script::Step*> linear_steps(const script::Script& script) {
+  std::vector<const Step*> out;
+  if (script.processes.empty()) {
+    for (const auto& st : script.steps) out.push_back(&st);
+    return out;
+  }
+  const std::size_t before = std::min(script.steps_before_processes, script.steps.size());
+  for (std::size_t i = 0; i < before; ++i) out.push_back(&script.steps[i]);
+  for (const auto& p : script.processes) {
+    std::vector<std::int64_t> loops;
+    std::size_t pc = 0;
+    // Nested loops can multiply: stop just past the parser's step limit (validate() reports it).
+    while (pc < p.code.size() && out.size() <= script::kMaxSteps) {
+      const ProcessOp& op = p.code[pc];
+      switch (op.kind) {
+        case ProcessOp::Kind::step:
+          out.push_back(&p.steps[op.step]);
+          ++pc;
+          break;
+        case ProcessOp::Kind::loop_enter:
+          if (op.count == 0) {
+            pc = op.target;
+          } else {
+            loops.push_back(op.count);
+            ++pc;
+          }
+          break;
+        case ProcessOp::Kind::loop_next:
+          if (--loops.back() > 0) {
+            pc = op.target;
+          } else {
+            loops.pop_back();
+            ++pc;
+          }
+          break;
+        case ProcessOp::Kind::choose: pc = op.branches.front(); break;
+        case ProcessOp::Kind::jump: pc = op.target; break;
+      }
+    }
+  }
+  for (std::size_t i = before; i < script.steps.size(); ++i) out.push_back(&script.steps[i]);
+  return out;
+}
+
+struct StepRunner::Impl {
+  Impl(const Script& s, std::string_view source, const CheckOptions& o) : runner(s, source, o) {}
+  Runner runner;
+};
+
+StepRunner::StepRunner(const script::Script& script, std::string_view source, const CheckOptions& options)
+    : impl_(std::make_unique<Impl>(script, source, options)) {}
+StepRunner::~StepRunner() = default;
+std::optional<script::Diagnostic> StepRunner::validate() { return impl_->runner.validate(); }
+World StepRunner::make_world(bool defer_blocking) const {
+  World w = impl_->runner.make_world();
+  w.set_defer_blocking(defer_blocking);
+  return w;
+}
+StepReport StepRunner::run(const script::Step& step, World& world, Variables& vars, bool detail) const {
+  StepReport r;
+  impl_->runner.execute(step, world, vars, detail, r);
+  return r;
+}
+const model::Profile& StepRunner::profile() const { return impl_->runner.profile(); }
+const std::vector<std::string>& StepRunner::host_names() const { return impl_->runner.host_names(); }
 
 CheckRun run_check(const script::Script& script, std::string_view source, const CheckOptions& options) {
   Runner runner(script, source, options);

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -17,6 +19,7 @@
 #include "model/time.h"
 #include "sim/script/ast.h"
 #include "sim/script/diagnostic.h"
+#include "sim/world.h"
 
 namespace portlab::sim {
 
@@ -39,6 +42,7 @@ struct StepReport {
   std::string message;               // why a check failed
   model::TimePoint at{};             // virtual time when the step ended
   model::Duration waited{};          // how long a blocking call blocked
+  bool would_block = false;          // StepRunner with deferred blocking: the call cannot complete yet
 };
 
 struct CheckReport {
@@ -100,6 +104,46 @@ OsSelection script_profiles(const script::Script& script, std::string_view sourc
 std::string format_text(const CheckReport& report);
 // The same as one JSON document.
 std::string format_json(const CheckReport& report);
+
+// A script variable during a run: a socket's descriptor or an integer.
+struct VarValue {
+  bool is_socket = false;
+  std::size_t host = 0;
+  std::optional<std::int64_t> value;  // nullopt when the defining call failed
+  friend bool operator==(const VarValue&, const VarValue&) = default;
+};
+using Variables = std::map<std::string, VarValue, std::less<>>;
+
+// The check engine one step at a time, for engines that choose the order of the steps themselves
+// (`portlab explore`): the same validation, the same world, the same execution of every step, so
+// that a path found by another engine replays with `portlab check` to the same results.
+class StepRunner {
+ public:
+  StepRunner(const script::Script& script, std::string_view source, const CheckOptions& options);
+  ~StepRunner();
+  StepRunner(const StepRunner&) = delete;
+  StepRunner& operator=(const StepRunner&) = delete;
+
+  // As run_check does before running: nullopt, or a located error.
+  std::optional<script::Diagnostic> validate();
+  // The world at time zero, as check builds it. With `defer_blocking`, accept/recv/send that must
+  // wait report StepReport::would_block instead (World::set_defer_blocking).
+  World make_world(bool defer_blocking) const;
+  // Runs one step (a step of the script, of one of its processes, or a property's expression) as
+  // check does: a call advances the step time first. `detail` fills StepReport::changes/events.
+  StepReport run(const script::Step& step, World& world, Variables& vars, bool detail) const;
+  const model::Profile& profile() const;
+  const std::vector<std::string>& host_names() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The steps check runs for a script with process blocks: the steps before the processes, each
+// process in declaration order (loops unrolled, the first branch of every choose), then the steps
+// after them. For a script without processes, its steps.
+std::vector<const script::Step*> linear_steps(const script::Script& script);
 
 // Rules that belong to the simulator rather than to an OS.
 namespace sim_rule {

@@ -211,6 +211,12 @@ std::optional<Diagnostic> Engine::setup() {
   if (script_.workloads.empty()) {
     return Diagnostic{script_.file, {}, "no workload to simulate; expected a 'workload NAME { ... }' block (see docs/simulate.md)", {}};
   }
+  if (!script_.processes.empty())
+    return located(script_, source_, script_.processes.front().loc,
+                   "simulate runs workloads; process blocks are for 'portlab explore' and 'portlab check'");
+  if (!script_.properties.empty())
+    return located(script_, source_, script_.properties.front().expr.loc,
+                   "simulate runs workloads; always/never properties are for 'portlab explore'");
   // Steps that `check` runs have no meaning over time: reject them rather than skip them.
   for (const auto& step : script_.steps) {
     if (std::holds_alternative<script::SysctlStep>(step.body)) continue;

@@ -196,6 +196,18 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
   if (o.result.pending == model::Pending::none) return o;
   const TimePoint start = now_;
   model::CallResult first = o.result;
+  if (defer_blocking_ && (first.pending == model::Pending::accept || first.pending == model::Pending::recv ||
+                          first.pending == model::Pending::send)) {
+    auto done = hosts_[h].poll(fd, first.pending, first, bytes, now_, out);
+    route(h, out);
+    settle();
+    if (done && done->pending == model::Pending::none) {
+      o.result = *done;
+      return o;
+    }
+    o.would_block = true;
+    return o;
+  }
   const bool linger = first.pending == model::Pending::linger;
   const bool has_deadline = linger && first.linger_timeout != Duration::max();
   const TimePoint deadline = has_deadline ? start + first.linger_timeout : TimePoint::max();
@@ -255,5 +267,20 @@ std::optional<model::CallResult> World::poll(std::size_t h, model::Fd fd, model:
 }
 
 std::vector<LogEvent> World::take_log() { return std::exchange(log_, {}); }
+
+void World::encode_state(std::string& out) const {
+  const auto put = [&](std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  put(now_.time_since_epoch().count());
+  for (const auto& h : hosts_) h.encode_state(out, now_);
+  if (network_.empty()) return;
+  auto copy = network_;
+  while (!copy.empty()) {
+    const InFlight& f = copy.top();
+    put((f.at - now_).count());
+    put(static_cast<std::int64_t>(f.to));
+    out += f.seg.to_string();
+    copy.pop();
+  }
+}
 
 }  // namespace portlab::sim

@@ -82,6 +82,9 @@ struct CallOutcome {
   model::CallResult result;
   bool blocked_forever = false;  // a blocking call that nothing left in the world can complete
   Duration waited{};             // virtual time the call blocked
+  // With set_defer_blocking(true): an accept, recv or send that cannot complete now. The call was
+  // made but the world must be thrown away: the caller (explore) retries it later.
+  bool would_block = false;
 };
 
 class World {
@@ -111,6 +114,13 @@ class World {
   }
   // Record every segment in the log (off by default: a long run would hold millions).
   void set_trace_segments(bool on) { trace_segments_ = on; }
+  // `portlab explore`: an accept, recv or send that would wait for another process returns at
+  // once with CallOutcome::would_block instead of waiting (see run_call).
+  void set_defer_blocking(bool on) { defer_blocking_ = on; }
+
+  // A canonical byte string of the world between calls (nothing in flight): the time, then each
+  // host's Host::encode_state. Segments in flight are written too, in delivery order.
+  void encode_state(std::string& out) const;
 
   // Runs `call` on host `h` at the current time and, while its result is pending (a blocking
   // connect/accept/recv/send, or close() lingering), advances the world until it completes.
@@ -159,6 +169,7 @@ class World {
   std::map<std::pair<std::size_t, std::size_t>, TimePoint> link_tail_;  // FIFO per host pair
   bool trace_segments_ = false;
   bool keep_events_ = true;
+  bool defer_blocking_ = false;
   std::uint64_t order_ = 0;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<>> network_;
   std::vector<LogEvent> log_;

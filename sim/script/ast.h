@@ -159,11 +159,16 @@ struct ExpectSocketState {
   model::TcpState state{};
 };
 
-// expect [HOST:] count STATE [port PORT] OP N
-// Counts the host's connections (including TIME-WAIT entries) in STATE, optionally with that local port.
+// expect [HOST:] count STATE [port PORT | LOCAL -> REMOTE] OP N
+// Counts the host's connections (including TIME-WAIT entries) in STATE, optionally with that local
+// port or on that 4-tuple.
 struct ExpectCount {
   model::TcpState state{};
   std::optional<PortExpr> port;
+  // `count STATE LOCAL -> REMOTE OP N`: only the connections on this 4-tuple, e.g.
+  // `never client: count ESTABLISHED 10.0.0.1:5000 -> 10.0.0.2:80 >= 2`. Both set, or neither.
+  std::optional<EndpointExpr> local;
+  std::optional<EndpointExpr> remote;
   CompareOp op = CompareOp::eq;
   std::int64_t value = 0;
 };
@@ -290,14 +295,57 @@ struct Workload {
   std::vector<std::string> lines;  // the block as written, for reports
 };
 
+// ---- Concurrency and properties (`portlab explore`) ------------------------------------------
+
+// One instruction of a process body. The parser flattens `loop N { ... }` and
+// `choose { ... } or { ... }` into this small code, so that an engine needs only a program counter
+// and a stack of loop counters to know where a process is.
+struct ProcessOp {
+  enum class Kind : std::uint8_t {
+    step,        // run Process::steps[step]; go on to the next op
+    loop_enter,  // `loop N {`: N == 0 jumps to `target` (past the loop); else pushes the counter N
+    loop_next,   // `}` of a loop: decrements the top counter; > 0 jumps to `target` (the body), else pops
+    choose,      // `choose {`: the process chooses one of `branches` (the first op of each)
+    jump,        // end of a choose branch: on to `target` (past the choose)
+  };
+  Kind kind = Kind::step;
+  std::size_t step = 0;
+  std::int64_t count = 0;
+  std::size_t target = 0;
+  std::vector<std::size_t> branches;
+  SourceLoc loc;  // of the keyword (`loop`, `choose`, `}`) or of the step
+};
+
+// process NAME [on HOST] { ... }: one application thread or process. The steps of different
+// processes interleave; within a process they run in order. Variables are shared by all processes.
+struct Process {
+  std::string name;
+  std::optional<std::string> host;  // `on HOST`: steps without a prefix run there
+  SourceLoc loc;                    // of the name
+  std::vector<Step> steps;          // in source order
+  std::vector<ProcessOp> code;
+};
+
+// always EXPR / never EXPR: an expectation (the body of an `expect` line) that must hold, or must
+// never hold, in every reachable state.
+struct Property {
+  bool never = false;
+  Step expr;  // an ExpectStep; expr.text is the whole line as written
+};
+
 struct Script {
   std::string file;              // as given on the command line
   std::vector<OsRef> os;         // `os NAME[,NAME...]`: the OSes the script is about; empty = linux
   std::vector<HostDecl> hosts;   // empty = one implicit host `local`
-  std::vector<Step> steps;       // in source order
   std::optional<NetworkDecl> network;
   std::vector<MiddleboxDecl> middleboxes;
   std::vector<Workload> workloads;  // in source order
+  std::vector<Step> steps;       // in source order (outside process blocks)
+  // Process blocks, in source order. When there are any, steps[0, steps_before_processes) run
+  // before the processes start, and the remaining steps after every process has finished.
+  std::vector<Process> processes;
+  std::size_t steps_before_processes = 0;
+  std::vector<Property> properties;  // always / never, in source order
 };
 
 std::string_view name(SourcePort s);

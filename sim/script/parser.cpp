@@ -372,6 +372,32 @@ class Parser {
   bool parse_expect_int(ExpectStep& out);
   bool expect_line_end(std::string_view after);
 
+  // Blocks and properties (`portlab explore`): process, loop, choose, always, never.
+  struct OpenBlock {
+    enum class Kind : std::uint8_t { process, loop, choose };
+    Kind kind = Kind::process;
+    std::size_t op = 0;               // loop/choose: index of its op in the process code
+    std::vector<std::size_t> jumps;   // choose: the `jump` op ending each branch so far
+    SourceLoc loc;                    // of the keyword
+    std::string line;                 // the opening line, for an "is not closed" error
+  };
+  bool parse_process(std::size_t start);
+  bool parse_loop(std::size_t start);
+  bool parse_choose(std::size_t start);
+  bool parse_close_brace(std::size_t start);
+  bool parse_property(std::size_t start, bool never);
+  bool expect_open_brace(std::string_view after);
+  bool process_host(std::optional<std::string>& host, std::size_t start);
+  void push_block(OpenBlock::Kind kind, std::size_t start, std::size_t op);
+  std::optional<Diagnostic> unclosed_block() const;
+  std::vector<ProcessOp>& code() { return proc_->code; }
+
+  std::vector<OpenBlock> blocks_;
+  Process* proc_ = nullptr;     // the process block being parsed
+  bool in_property_ = false;    // parse_expect is reading the body of always/never
+  bool property_never_ = false;
+  std::size_t step_count_ = 0;  // steps in and out of process blocks
+
   std::string_view text_;
   std::string file_;
   Script script_;
@@ -785,6 +811,7 @@ ParseResult Parser::run() {
          cat("workload ", quote(w.name), " is not closed; expected '}' on a line of its own before the end of the file"));
     return {std::nullopt, std::move(error_)};
   }
+  if (auto err = unclosed_block()) return {std::nullopt, std::move(err)};
   return {std::move(script_), std::nullopt};
 }
 
@@ -828,6 +855,7 @@ bool Parser::parse_line() {
   if (at_end()) return true;  // blank or comment-only
   const std::size_t start = pos_;
   if (in_workload_) return parse_workload_line(start);
+  if (peek() == '}') return parse_close_brace(start);
   if (!is_ident_start(peek())) {
     return fail_expected_at(start, "a step (host, sysctl, wait, expect, or a call such as 'c = socket(inet, stream)')");
   }
@@ -842,9 +870,22 @@ bool Parser::parse_line() {
   }
   if (word == "host") return parse_host(start);
   if (word == "os") return parse_os_directive(start);
-  if (word == "sysctl") return begin_step(start) && parse_sysctl(start);
+  if (word == "process") return parse_process(start);
+  if (word == "loop") return parse_loop(start);
+  if (word == "choose") return parse_choose(start);
+  if (word == "always" || word == "never") return parse_property(start, word == "never");
+  if (word == "sysctl") {
+    if (proc_) {
+      return fail(start, cat("sysctl inside process ", quote(proc_->name),
+                             "; expected sysctl lines outside the process blocks"));
+    }
+    return begin_step(start) && parse_sysctl(start);
+  }
   if (word == "wait") return begin_step(start) && parse_wait(start);
   if (word == "expect") return begin_step(start) && parse_expect(start);
+  if ((word == "network" || word == "middlebox" || word == "workload") && !blocks_.empty()) {
+    return fail(start, cat("'", word, "' belongs at the top level of the script, not inside a process, loop or choose block"));
+  }
   if (word == "network") return begin_step(start) && parse_network(start);
   if (word == "middlebox") return begin_step(start) && parse_middlebox(start);
   if (word == "workload") return begin_step(start) && parse_workload_open(start);
@@ -855,7 +896,8 @@ bool Parser::parse_line() {
 }
 
 bool Parser::begin_step(std::size_t start) {
-  if (script_.steps.size() >= kMaxSteps) return fail(start, cat("too many steps: the limit is ", num(kMaxSteps)));
+  if (step_count_ >= kMaxSteps) return fail(start, cat("too many steps: the limit is ", num(kMaxSteps)));
+  ++step_count_;
   if (!seen_step_) {
     seen_step_ = true;
     first_step_line_ = line_no_;
@@ -869,7 +911,18 @@ void Parser::add_step(std::size_t start, Body body) {
   s.body = std::move(body);
   s.loc = loc(start);
   s.text = std::string(trim(line_));
-  script_.steps.push_back(std::move(s));
+  if (in_property_) {
+    script_.properties.push_back(Property{property_never_, std::move(s)});
+  } else if (proc_) {
+    ProcessOp op;
+    op.kind = ProcessOp::Kind::step;
+    op.step = proc_->steps.size();
+    op.loc = s.loc;
+    proc_->code.push_back(std::move(op));
+    proc_->steps.push_back(std::move(s));
+  } else {
+    script_.steps.push_back(std::move(s));
+  }
 }
 
 bool Parser::parse_host(std::size_t start) {
@@ -1029,6 +1082,7 @@ bool Parser::parse_call_step(std::size_t start, std::optional<std::string> host)
                               suggestion(call_name, names)));
   }
   if (peek() != '(') return fail_expected(cat("'(' after ", quote(call_name)));
+  if (!process_host(cs.host, start)) return false;
   if (several_hosts() && !cs.host) return fail(start, "this script has several hosts; prefix the step with 'HOST:'");
   const bool binds = *kind == CallKind::socket || *kind == CallKind::accept || *kind == CallKind::port;
   const VarType bind_type = *kind == CallKind::port ? VarType::integer : VarType::socket;
@@ -1579,6 +1633,7 @@ bool Parser::parse_expect(std::size_t start) {
     }
   }
   if (!keyword.empty()) {
+    if (!process_host(es.host, host_pos == kNpos ? body : host_pos)) return false;
     if (several_hosts() && !es.host) {
       return fail(body,
                   cat("this script has several hosts; prefix the step with 'HOST:' (expect HOST: ", keyword, " ...)"));
@@ -1586,7 +1641,8 @@ bool Parser::parse_expect(std::size_t start) {
     if (keyword == "state" ? !parse_expect_state(es) : !parse_expect_count(es)) return false;
   } else {
     if (at_end() || !(is_ident_start(peek()) || is_digit(peek()) || (peek() == '-' && is_digit(peek(1))))) {
-      return fail_expected_at(body, "'state', 'count', or an integer comparison after 'expect'");
+      return fail_expected_at(body, cat("'state', 'count', or an integer comparison after '",
+                                        in_property_ ? (property_never_ ? "never" : "always") : "expect", "'"));
     }
     if (es.host) {
       return fail(host_pos, cat("an integer 'expect' compares script variables, not host state; remove the ",
@@ -1660,6 +1716,18 @@ bool Parser::parse_expect_count(ExpectStep& out) {
     c.port = std::move(port);
   } else {
     pos_ = p;
+  }
+  // `count STATE LOCAL -> REMOTE`: the connections on one 4-tuple.
+  if (looks_like_endpoint(pos_)) {
+    EndpointExpr local, remote;
+    if (!parse_endpoint(local)) return false;
+    skip_ws();
+    if (!(peek() == '-' && peek(1) == '>')) return fail_expected("'->' between the local and the remote address:port");
+    pos_ += 2;
+    if (!parse_endpoint(remote)) return false;
+    c.local = std::move(local);
+    c.remote = std::move(remote);
+    skip_ws();
   }
   if (!parse_op(c.op)) return false;
   if (!parse_int(c.value, "count", "an integer count", 0)) return false;
@@ -2124,6 +2192,206 @@ bool Parser::parse_workload_expect(std::size_t start, Workload& w) {
   if (w.expects.size() >= 1000) return fail(start, "too many expectations in one workload: the limit is 1000");
   w.expects.push_back(std::move(e));
   return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Blocks and properties (`portlab explore`)
+//
+//   process NAME [on HOST] {     one thread of control; top level only
+//   loop N {                     inside a process: the body N times (0..kMaxLoopCount)
+//   choose {                     inside a process: the process picks one branch
+//   } or {                       next branch of the innermost choose
+//   }                            closes the innermost block
+//   always EXPR / never EXPR     EXPR is the body of an `expect` line; top level only
+
+constexpr std::int64_t kMaxLoopCount = 1000;
+constexpr std::size_t kMaxBlockDepth = 16;
+constexpr std::size_t kMaxProcesses = 16;
+
+void Parser::push_block(OpenBlock::Kind kind, std::size_t start, std::size_t op) {
+  OpenBlock b;
+  b.kind = kind;
+  b.op = op;
+  b.loc = loc(start);
+  b.line = sanitize(raw_line_);
+  blocks_.push_back(std::move(b));
+}
+
+bool Parser::expect_open_brace(std::string_view after) {
+  skip_ws();
+  if (peek() != '{') return fail_expected(cat("'{' at the end of the line after ", after));
+  ++pos_;
+  skip_ws();
+  if (!at_end()) {
+    return fail(pos_, cat("unexpected ", describe(pos_),
+                          " after '{'; expected end of line (each step goes on a line of its own)"));
+  }
+  return true;
+}
+
+// A step in a process `on HOST` runs on HOST: no prefix, or that one.
+bool Parser::process_host(std::optional<std::string>& host, std::size_t start) {
+  if (!proc_ || !proc_->host) return true;
+  if (!host) {
+    host = *proc_->host;
+    return true;
+  }
+  if (*host == *proc_->host) return true;
+  return fail(start, cat("process ", quote(proc_->name), " runs on host ", quote(*proc_->host),
+                         "; expected no host prefix or ", quote(cat(*proc_->host, ":"))));
+}
+
+bool Parser::parse_process(std::size_t start) {
+  if (proc_) {
+    return fail(start, cat("'process' inside process ", quote(proc_->name),
+                           "; expected process blocks at the top level only"));
+  }
+  if (script_.processes.size() >= kMaxProcesses)
+    return fail(start, cat("too many processes: the limit is ", num(kMaxProcesses)));
+  if (!begin_step(start)) return false;
+  --step_count_;  // a block is not a step
+  skip_ws();
+  const std::size_t name_pos = pos_;
+  if (!is_ident_start(peek())) return fail_expected("a process name after 'process'");
+  const std::string_view name = scan_ident();
+  if (name == "main") {
+    return fail(name_pos, "'main' names the steps outside the process blocks; expected another process name");
+  }
+  for (const auto& p : script_.processes) {
+    if (p.name == name) {
+      return fail(name_pos, cat("duplicate process ", quote(name), " (first declared at line ", num(p.loc.line), ")"));
+    }
+  }
+  Process proc;
+  proc.name = std::string(name);
+  proc.loc = loc(name_pos);
+  skip_ws();
+  const std::size_t on_pos = pos_;
+  if (is_ident_start(peek())) {
+    const std::string_view w = scan_ident();
+    if (w != "on") return fail_expected_at(on_pos, "'on HOST' or '{' after the process name");
+    skip_ws();
+    const std::size_t host_pos = pos_;
+    if (!is_ident_start(peek())) return fail_expected("a host name after 'on'");
+    const std::string_view host = scan_ident();
+    if (!check_host(host, host_pos)) return false;
+    proc.host = std::string(host);
+  }
+  if (!expect_open_brace(cat("process ", quote(name)))) return false;
+  if (script_.processes.empty()) script_.steps_before_processes = script_.steps.size();
+  script_.processes.push_back(std::move(proc));
+  proc_ = &script_.processes.back();
+  push_block(OpenBlock::Kind::process, start, 0);
+  return true;
+}
+
+bool Parser::parse_loop(std::size_t start) {
+  if (!proc_) return fail(start, "'loop' outside a process block; expected it inside 'process NAME { ... }'");
+  if (blocks_.size() >= kMaxBlockDepth)
+    return fail(start, cat("blocks nested too deeply: the limit is ", num(kMaxBlockDepth)));
+  skip_ws();
+  std::int64_t n = 0;
+  if (!parse_int(n, "loop count", cat("a loop count 0..", num(kMaxLoopCount), " after 'loop'"), 0, kMaxLoopCount))
+    return false;
+  if (!expect_open_brace(cat("'loop ", num(n), "'"))) return false;
+  ProcessOp op;
+  op.kind = ProcessOp::Kind::loop_enter;
+  op.count = n;
+  op.loc = loc(start);
+  code().push_back(std::move(op));
+  push_block(OpenBlock::Kind::loop, start, code().size() - 1);
+  return true;
+}
+
+bool Parser::parse_choose(std::size_t start) {
+  if (!proc_) return fail(start, "'choose' outside a process block; expected it inside 'process NAME { ... }'");
+  if (blocks_.size() >= kMaxBlockDepth)
+    return fail(start, cat("blocks nested too deeply: the limit is ", num(kMaxBlockDepth)));
+  if (!expect_open_brace("'choose'")) return false;
+  ProcessOp op;
+  op.kind = ProcessOp::Kind::choose;
+  op.loc = loc(start);
+  op.branches.push_back(code().size() + 1);
+  code().push_back(std::move(op));
+  push_block(OpenBlock::Kind::choose, start, code().size() - 1);
+  return true;
+}
+
+// `}` or `} or {`.
+bool Parser::parse_close_brace(std::size_t start) {
+  if (blocks_.empty()) return fail(start, "unexpected '}': no process, loop or choose block is open");
+  ++pos_;
+  skip_ws();
+  OpenBlock& b = blocks_.back();
+  if (!at_end()) {
+    const std::size_t p = pos_;
+    if (!(is_ident_start(peek()) && scan_ident() == "or")) {
+      return fail_expected_at(p, b.kind == OpenBlock::Kind::choose ? "end of line or 'or {' after '}'"
+                                                                    : "end of line after '}'");
+    }
+    if (b.kind != OpenBlock::Kind::choose) {
+      return fail(p, cat("'} or {' closes a ", b.kind == OpenBlock::Kind::loop ? "loop" : "process",
+                         " block (opened at line ", num(b.loc.line), "); expected it only inside 'choose { ... }'"));
+    }
+    if (!expect_open_brace("'} or'")) return false;
+    ProcessOp jump;
+    jump.kind = ProcessOp::Kind::jump;
+    jump.loc = loc(start);
+    code().push_back(std::move(jump));
+    b.jumps.push_back(code().size() - 1);
+    code()[b.op].branches.push_back(code().size());
+    return true;
+  }
+  switch (b.kind) {
+    case OpenBlock::Kind::process:
+      proc_ = nullptr;
+      break;
+    case OpenBlock::Kind::loop: {
+      ProcessOp next;
+      next.kind = ProcessOp::Kind::loop_next;
+      next.target = b.op + 1;
+      next.loc = loc(start);
+      code().push_back(std::move(next));
+      code()[b.op].target = code().size();
+      break;
+    }
+    case OpenBlock::Kind::choose: {
+      if (code()[b.op].branches.size() < 2) {
+        return fail(start, cat("'choose' (line ", num(b.loc.line),
+                               ") has one branch; expected '} or {' and at least one more branch"));
+      }
+      for (std::size_t j : b.jumps) code()[j].target = code().size();
+      break;
+    }
+  }
+  blocks_.pop_back();
+  return true;
+}
+
+bool Parser::parse_property(std::size_t start, bool never) {
+  if (proc_) {
+    return fail(start, cat("'", never ? "never" : "always", "' inside process ", quote(proc_->name),
+                           "; expected properties at the top level (they hold in every state)"));
+  }
+  if (!begin_step(start)) return false;
+  --step_count_;
+  in_property_ = true;
+  property_never_ = never;
+  const bool ok = parse_expect(start);
+  in_property_ = false;
+  return ok;
+}
+
+std::optional<Diagnostic> Parser::unclosed_block() const {
+  if (blocks_.empty()) return std::nullopt;
+  const OpenBlock& b = blocks_.back();
+  const char* what = b.kind == OpenBlock::Kind::process ? "process" : b.kind == OpenBlock::Kind::loop ? "loop" : "choose";
+  Diagnostic d;
+  d.file = file_;
+  d.loc = b.loc;
+  d.message = cat("'", what, "' block is not closed; expected '}' on a line of its own before the end of the file");
+  d.source_line = b.line;
+  return d;
 }
 
 }  // namespace

@@ -1135,4 +1135,92 @@ TEST(Parser_Robustness, MutatedScriptsEitherParseOrFailWithALocatedError) {
   }
 }
 
+// ---- Blocks and properties (portlab explore) ------------------------------------------------
+
+TEST(ParserBlocks, Process_StepsBeforeAndAfter_AreSplitAndTheProcessHostIsFilledIn) {
+  const Script s = parse_ok(std::string(kTwoHosts) +
+                            "server: l = socket(inet, stream)\n"
+                            "process app on client {\n"
+                            "  c = socket(inet, stream)\n"
+                            "  expect count TIME_WAIT == 0\n"
+                            "}\n"
+                            "server: close(l) = 0\n");
+  ASSERT_EQ(s.processes.size(), 1u);
+  EXPECT_EQ(s.steps.size(), 2u);
+  EXPECT_EQ(s.steps_before_processes, 1u);
+  const Process& p = s.processes[0];
+  EXPECT_EQ(p.name, "app");
+  EXPECT_EQ(p.host, "client");
+  ASSERT_EQ(p.steps.size(), 2u);
+  EXPECT_EQ(std::get<CallStep>(p.steps[0].body).host, "client");
+  EXPECT_EQ(std::get<ExpectStep>(p.steps[1].body).host, "client");
+  ASSERT_EQ(p.code.size(), 2u);
+  EXPECT_EQ(p.code[1].kind, ProcessOp::Kind::step);
+  EXPECT_EQ(p.code[1].step, 1u);
+}
+
+TEST(ParserBlocks, LoopAndChoose_FlattenToJumps) {
+  const Script s = parse_ok(
+      "process p {\n"           // 1
+      "  loop 3 {\n"            // 2: op 0 loop_enter
+      "    choose {\n"          // 3: op 1 choose
+      "      a = socket(inet, stream)\n"  // op 2
+      "    } or {\n"            // op 3 jump
+      "      b = socket(inet, stream)\n"  // op 4
+      "    }\n"
+      "  }\n"                   // op 5 loop_next
+      "}\n");
+  const auto& c = s.processes.at(0).code;
+  ASSERT_EQ(c.size(), 6u);
+  EXPECT_EQ(c[0].kind, ProcessOp::Kind::loop_enter);
+  EXPECT_EQ(c[0].count, 3);
+  EXPECT_EQ(c[0].target, 6u);  // past the loop
+  EXPECT_EQ(c[1].kind, ProcessOp::Kind::choose);
+  EXPECT_EQ(c[1].branches, (std::vector<std::size_t>{2, 4}));
+  EXPECT_EQ(c[3].kind, ProcessOp::Kind::jump);
+  EXPECT_EQ(c[3].target, 5u);  // past the choose
+  EXPECT_EQ(c[5].kind, ProcessOp::Kind::loop_next);
+  EXPECT_EQ(c[5].target, 1u);  // the loop body
+}
+
+TEST(ParserBlocks, AlwaysAndNever_AreKeptAsPropertiesNotSteps) {
+  const Script s = parse_ok(std::string(kTwoHosts) +
+                            "always client: count TIME_WAIT == 0\n"
+                            "never server: state 10.0.0.2:80 -> 10.0.0.1:5000 == ESTABLISHED\n");
+  EXPECT_TRUE(s.steps.empty());
+  ASSERT_EQ(s.properties.size(), 2u);
+  EXPECT_FALSE(s.properties[0].never);
+  EXPECT_TRUE(s.properties[1].never);
+  EXPECT_EQ(s.properties[1].expr.text, "never server: state 10.0.0.2:80 -> 10.0.0.1:5000 == ESTABLISHED");
+  EXPECT_TRUE(std::holds_alternative<ExpectStep>(s.properties[0].expr.body));
+}
+
+TEST(ParserBlocks, KeywordsStayUsableAsVariableNames) {
+  const Script s = parse_ok("loop = socket(inet, stream)\nclose(loop) = 0\n");
+  EXPECT_EQ(s.steps.size(), 2u);
+}
+
+TEST(ParserBlocks, MalformedBlocks_AreLocatedWithWhatWasExpected) {
+  EXPECT_TRUE(FailsAt("process p\n}\n", 1, 10, "expected '{' at the end of the line"));
+  EXPECT_TRUE(FailsAt("process p {\n", 1, 1, "expected '}' on a line of its own"));
+  EXPECT_TRUE(FailsAt("}\n", 1, 1, "no process, loop or choose block is open"));
+  EXPECT_TRUE(FailsAt("process p {\n  choose {\n  }\n}\n", 3, 3, "expected '} or {'"));
+  EXPECT_TRUE(FailsAt("process p {\n  loop 2 {\n  } or {\n}\n", 3, 5, "expected it only inside 'choose"));
+  EXPECT_TRUE(FailsAt("process p {\n  } else\n", 2, 5, "expected end of line after '}'"));
+  EXPECT_TRUE(FailsAt("choose {\n", 1, 1, "expected it inside 'process NAME"));
+  EXPECT_TRUE(FailsAt("process main {\n}\n", 1, 9, "expected another process name"));
+  EXPECT_TRUE(FailsAt("process p {\n  always count TIME_WAIT == 0\n}\n", 2, 3, "expected properties at the top level"));
+  EXPECT_TRUE(FailsAt("process p {\n}\nhost h 10.0.0.1\n", 3, 1, "host declarations must come before"));
+}
+
+TEST(ParserBlocks, CountOnA4Tuple_ParsesBothEndpoints_AndNeedsTheArrow) {
+  const Script s = parse_ok("expect count ESTABLISHED 10.0.0.1:5000 -> 10.0.0.2:80 <= 1\n");
+  const auto& c = std::get<ExpectCount>(std::get<ExpectStep>(s.steps.at(0).body).what);
+  ASSERT_TRUE(c.local && c.remote);
+  EXPECT_EQ(std::get<std::uint16_t>(c.local->port), 5000);
+  EXPECT_EQ(std::get<std::uint16_t>(c.remote->port), 80);
+  EXPECT_EQ(c.op, CompareOp::le);
+  EXPECT_TRUE(FailsAt("expect count ESTABLISHED 10.0.0.1:5000 10.0.0.2:80 <= 1\n", 1, 40, "expected '->'"));
+}
+
 }  // namespace

@@ -1,0 +1,5 @@
+# Malformed: two processes with one name.
+process app {
+}
+process app {
+}

@@ -1,0 +1,2 @@
+# Malformed: never with nothing after it.
+never

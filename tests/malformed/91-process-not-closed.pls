@@ -1,0 +1,3 @@
+# Malformed: a process block that is never closed.
+process app {
+  c = socket(inet, stream)

@@ -1,0 +1,3 @@
+# Malformed: a closing brace with no open block.
+c = socket(inet, stream)
+}

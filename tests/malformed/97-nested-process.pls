@@ -1,0 +1,5 @@
+# Malformed: a process inside a process.
+process a {
+  process b {
+  }
+}
