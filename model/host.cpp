@@ -1741,7 +1741,12 @@ struct GenerationGuard {
   Fd fd;
   std::optional<SearchView> before;
   static std::optional<SearchView> view(const Host::Impl& m, Fd fd);
-  GenerationGuard(Host::Impl& impl, Fd f) : m(impl), fd(f), before(view(impl, f)) {}
+  // With no search remembered there is nothing to keep valid: bump at once, look at nothing.
+  bool skip;
+  GenerationGuard(Host::Impl& impl, Fd f) : m(impl), fd(f), skip(!impl.scan_memo) {
+    if (skip) ++m.generation;
+    else before = view(impl, f);
+  }
   ~GenerationGuard();
 };
 
@@ -1797,7 +1802,7 @@ std::optional<SearchView> GenerationGuard::view(const Host::Impl& m, Fd fd) {
 }
 
 GenerationGuard::~GenerationGuard() {
-  if (view(m, fd) != before) ++m.generation;
+  if (!skip && view(m, fd) != before) ++m.generation;
 }
 
 void Host::set_record_events(bool on) { impl_->record_events = on; }

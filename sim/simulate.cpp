@@ -150,7 +150,6 @@ class Engine {
     std::size_t client_host = 0;
     std::vector<std::size_t> server_hosts;
     std::vector<model::Duration> latencies;
-    std::uint64_t next_dest = 0;
   };
 
   std::optional<std::size_t> host_index(const std::string& name) const {
@@ -415,7 +414,11 @@ void Engine::start_cycle(std::size_t ci) {
   ++wr(c.workload).attempts;
   ++interval_.attempts;
   ++c.cycle;
-  const auto& server = w.servers[ws.next_dest++ % w.servers.size()];
+  // Each client goes round the destinations from its own starting point, so that clients and
+  // destinations do not pair up in lockstep (16 clients x 4 servers would otherwise use 4 pairs).
+  const auto& server = w.servers[(c.cycle + static_cast<std::uint64_t>(c.index) / std::max<std::size_t>(
+                                                                                 1, w.source_addresses.size())) %
+                                 w.servers.size()];
   const model::Family fam = server.endpoint.addr.family();
   auto r = call(h, [&](model::Host& host, std::vector<model::Segment>&) { return host.socket(fam, false, 0); });
   log_call(h, -1, "socket()", r);
