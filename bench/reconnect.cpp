@@ -21,6 +21,7 @@
 #include "model/linux_profile.h"
 #include "model/socket_option.h"
 #include "model/tcp_state.h"
+#include "props/address_guard.h"
 #include "props/kernel_host.h"
 #include "props/kernel_namespace.h"
 #include "sim/host_handle.h"
@@ -205,7 +206,7 @@ struct RealLoop::Impl {
     if (!listener.ok()) throw pp::HarnessError(std::string("listener socket: ") + std::strerror(errno));
     set_int(listener.get(), SOL_SOCKET, SO_REUSEADDR, 1);
     const sockaddr_in a = loopback(kServerPort);
-    if (::bind(listener.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0 ||
+    if (pp::guarded_bind(listener.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, in_ns()) != 0 ||
         ::listen(listener.get(), 4096) != 0)
       throw pp::HarnessError(std::string("listener bind/listen: ") + std::strerror(errno));
     set_timeout(listener.get(), SO_RCVTIMEO, std::chrono::milliseconds(200));  // accept() sees `stop`
@@ -213,6 +214,9 @@ struct RealLoop::Impl {
   }
 
   ~Impl() { stop_server(); }
+
+  // This thread has joined the loop's private namespace (the address guard's context).
+  bool in_ns() const { return inside != nullptr && ns.is_private(); }
 
   void stop_server() {
     if (!server.joinable()) return;
@@ -283,12 +287,13 @@ struct RealLoop::Impl {
     if (s.port == PortMode::bind_no_port) set_int(c.get(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1);
     if (s.port != PortMode::ephemeral) {
       const sockaddr_in a = loopback(s.port == PortMode::fixed ? kFixedClientPort : 0);
-      if (::bind(c.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) return fail("bind", errno);
+      if (pp::guarded_bind(c.get(), reinterpret_cast<const sockaddr*>(&a), sizeof a, in_ns()) != 0)
+        return fail("bind", errno);
     }
     const sockaddr_in dst = loopback(kServerPort);
     const auto t0 = Clock::now();
     times.connect = times.close = t0 - start;
-    const int rc = ::connect(c.get(), reinterpret_cast<const sockaddr*>(&dst), sizeof dst);
+    const int rc = pp::guarded_connect(c.get(), reinterpret_cast<const sockaddr*>(&dst), sizeof dst, in_ns());
     const int ce = errno;
     const auto dt = Clock::now() - t0;
     if (dt > kStall) ++r.stalls;

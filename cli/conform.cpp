@@ -13,6 +13,12 @@
 
 namespace portlab::cli {
 
+// SIGINT: no handler, on purpose. Ctrl-C (or kill -INT) ends `portlab conform` by the default
+// action, even in the middle of a `wait` step or a blocking call. That is clean: the process owns
+// no state outside itself -- its sockets, its namespace threads and their private network
+// namespaces (and the veth pairs in them) are all freed by the kernel when it dies, and it starts
+// no child processes. props/hygiene_test.cpp (Hygiene.SigintDuringConform_ExitsAndLeavesNoChild)
+// checks this.
 
 int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream& err) {
   if (!(args.max_wait_seconds >= 0) || !(args.block_timeout_seconds > 0) || args.block_timeout_seconds > 600) {

@@ -255,5 +255,28 @@ TEST(LinuxEphemeralDeterminism, Linux_DifferentSeed_DifferentPorts) {
   EXPECT_NE(ports_for_seed(7), ports_for_seed(8));
 }
 
+// tcp_twsk_unique (6.14+): time_after32(tcp_clock_ms(), tw_entry_stamp + tcp_tw_reuse_delay), with
+// both clocks truncated to milliseconds. A TIME-WAIT entered at 0.9999 s is stamped 999 ms, so at
+// 2.0000 s (2000 ms > 999 + 1000) it is recyclable, though only 1000.1 ms have passed.
+TEST(Linux_TwReuseDelay, ComparesMillisecondClocks_NotTheTruncatedDifference) {
+  const model::Profile& p = model::linux_profile();
+  model::Knobs k(p.knobs);
+  ASSERT_EQ(k.set("net.ipv4.tcp_tw_reuse", "1"), "");
+  model::ConnectPortFacts f;
+  f.occupant.kind = model::TupleOccupant::Kind::time_wait;
+  f.occupant.ts_recent_seen = true;
+  f.occupant.entered = model::TimePoint{} + std::chrono::microseconds(999'900);
+  f.occupant.ts_recent_stamp = f.occupant.entered;
+  using std::chrono::microseconds;
+  EXPECT_FALSE(p.connect_port_usable(k, f, model::TimePoint{} + microseconds(1'999'999)).usable);
+  const auto at_2s = p.connect_port_usable(k, f, model::TimePoint{} + microseconds(2'000'000));
+  EXPECT_TRUE(at_2s.usable);
+  EXPECT_TRUE(at_2s.recycle_time_wait);
+  // The verdict says when it changes: at 2.000 s, the first millisecond after 999 + 1000.
+  const auto before = p.connect_port_usable(k, f, model::TimePoint{} + microseconds(1'500'000));
+  ASSERT_TRUE(before.changes_at.has_value());
+  EXPECT_EQ(*before.changes_at, model::TimePoint{} + std::chrono::milliseconds(2000));
+}
+
 }  // namespace
 }  // namespace portlab::testing

@@ -230,7 +230,11 @@ bool linux_autobind_time_wait_reusable(const Knobs& k, const TupleOccupant& o, T
   if (reuse == 2 && !o.loopback) reuse = 0;
   if (!o.ts_recent_seen || reuse == 0) return false;
   const auto delay = std::chrono::milliseconds(k.integer(linux_knob::tcp_tw_reuse_delay));
-  return std::chrono::floor<std::chrono::milliseconds>(now - o.entered) > delay;
+  // tcp_twsk_unique: time_after32(tcp_clock_ms(), tw_entry_stamp + delay), both clocks truncated
+  // to milliseconds (semantics.md §2.7): not the truncated difference, which can be 1 ms off.
+  using std::chrono::floor;
+  using std::chrono::milliseconds;
+  return floor<milliseconds>(now.time_since_epoch()) > floor<milliseconds>(o.entered.time_since_epoch()) + delay;
 }
 
 // __inet_hash_connect: a port whose bucket bind() created is never shared; otherwise the exact
@@ -245,9 +249,12 @@ ConnectPortVerdict linux_connect_port_usable(const Knobs& k, const ConnectPortFa
     case TupleOccupant::Kind::time_wait: {
       if (linux_autobind_time_wait_reusable(k, f.occupant, now)) return {true, true, std::nullopt};
       ConnectPortVerdict v;
-      // floor_ms(now - entered) > tcp_tw_reuse_delay first holds one millisecond after the delay.
+      // floor_ms(now) > floor_ms(entered) + delay first holds at the next millisecond after that.
       const auto delay = std::chrono::milliseconds(k.integer(linux_knob::tcp_tw_reuse_delay));
-      if (f.occupant.ts_recent_seen) v.changes_at = f.occupant.entered + delay + std::chrono::milliseconds(1);
+      if (f.occupant.ts_recent_seen)
+        v.changes_at = TimePoint{} +
+                       std::chrono::floor<std::chrono::milliseconds>(f.occupant.entered.time_since_epoch()) + delay +
+                       std::chrono::milliseconds(1);
       return v;
     }
   }

@@ -18,6 +18,8 @@
 #include <cstring>
 #include <thread>
 
+#include "props/address_guard.h"
+
 namespace portlab::props {
 
 namespace {
@@ -294,7 +296,7 @@ KernelResult KernelHost::bind(int fd, const Endpoint& ep) {
     const Desc* d = find(fd);
     if (!d) return fail(EBADF);
     SockAddr a = to_sockaddr(ep);
-    return from_rc(::bind(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len));
+    return from_rc(guarded_bind(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len, ns_.is_private()));
   });
 }
 
@@ -311,7 +313,7 @@ KernelResult KernelHost::connect(int fd, const Endpoint& dst) {
     const Desc* d = find(fd);
     if (!d) return fail(EBADF);
     SockAddr a = to_sockaddr(dst);
-    const int rc = ::connect(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len);
+    const int rc = guarded_connect(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len, ns_.is_private());
     if (rc == 0) return ok();
     if (errno != EINPROGRESS || d->nonblock) return fail(errno);
     // A blocking connect: wait for the handshake, then read its outcome.
@@ -326,7 +328,7 @@ KernelResult KernelHost::connect(int fd, const Endpoint& dst) {
     // A second connect() runs the kernel's end-of-connect path as the blocking call would have:
     // on failure (sock_error) the socket goes back to SS_UNCONNECTED, so listen() or a new
     // connect() behave as after a blocking connect; on success it becomes SS_CONNECTED.
-    ::connect(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len);
+    guarded_connect(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len, ns_.is_private());
     if (err != 0) return fail(err);
     return ok();
   });

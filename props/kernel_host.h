@@ -7,6 +7,9 @@
 // (lowest free, from 3), exactly as the model numbers them, and each maps to a real descriptor.
 // A virtual descriptor that is not open gives EBADF without a system call. Every real
 // descriptor is closed by the destructor, on the namespace thread.
+//
+// bind() and connect() go through props/address_guard.h: an address it refuses throws
+// HarnessError and never reaches the kernel.
 #pragma once
 
 #include <chrono>

@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sched.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
@@ -129,6 +130,11 @@ KernelNamespace::~KernelNamespace() {
 }
 
 void KernelNamespace::loop(std::promise<void>& ready) {
+  struct stat before {};
+  if (::stat("/proc/thread-self/ns/net", &before) != 0) {
+    ready.set_exception(std::make_exception_ptr(HarnessError("stat /proc/thread-self/ns/net: " + errno_text(errno))));
+    return;
+  }
   if (::unshare(CLONE_NEWNET) != 0) {
     ready.set_exception(std::make_exception_ptr(
         HarnessError("unshare(CLONE_NEWNET): " + errno_text(errno) + "; the real-kernel harness needs root")));
@@ -139,6 +145,8 @@ void KernelNamespace::loop(std::promise<void>& ready) {
     ready.set_exception(std::make_exception_ptr(HarnessError("open /proc/thread-self/ns/net: " + errno_text(errno))));
     return;
   }
+  struct stat after {};
+  private_ = ::fstat(netns_fd_, &after) == 0 && (after.st_dev != before.st_dev || after.st_ino != before.st_ino);
   ready.set_value();
   while (true) {
     std::function<void()> task;

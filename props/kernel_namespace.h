@@ -71,6 +71,11 @@ class KernelNamespace {
   // A descriptor on this namespace (/proc/thread-self/ns/net of the thread), for IFLA_NET_NS_FD.
   int netns_fd() const { return netns_fd_; }
 
+  // True when the namespace thread's unshare(CLONE_NEWNET) gave it a namespace other than the one
+  // it started in: a private namespace this process created. Work run on the thread (and threads
+  // that setns() to netns_fd()) may then use non-loopback addresses (props/address_guard.h).
+  bool is_private() const { return private_; }
+
  private:
   void post(std::function<void()> task);
   void loop(std::promise<void>& ready);
@@ -80,6 +85,7 @@ class KernelNamespace {
   std::deque<std::function<void()>> tasks_;
   bool stop_ = false;
   int netns_fd_ = -1;
+  bool private_ = false;  // set on the namespace thread before the constructor returns
   std::thread thread_;
 };
 

@@ -8,12 +8,16 @@
 #include <atomic>
 // GCC 12 reports false -Wmaybe-uninitialized positives inside Boost.Graph's edge iterators
 // (boost::optional in adj_list_edge_iterator) at -O2.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/graphviz.hpp>
 #include <boost/graph/strong_components.hpp>
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
+#endif
 #include <chrono>
 #include <cmath>
 #include <cstdio>

@@ -974,7 +974,7 @@ SimulateReport Engine::run() {
     drain_pending();
     drain_log();
     if (report_.stopped) break;
-    if ((++steps & 0xfff) == 0) {
+    if ((++steps & 0xff) == 0) {
       const double wall = std::chrono::duration<double>(Clock::now() - wall_start).count();
       if (wall > options_.max_wall_seconds) {
         report_.stopped = fmt::format("the run took more than {:.0f} s of wall time (--max-seconds) at virtual time {}",

@@ -1,0 +1,68 @@
+// libFuzzer target: parse, then `simulate` every workload on the Linux profile under tight
+// limits (5 s of virtual time, 3000 connection attempts, 2 s of wall time), so that fuzzed rates
+// and durations end quickly. Invariants: exactly one of report and located error; counts that
+// add up; the JSON report re-parses; the same seed gives the same report byte for byte.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "fuzz/invariants.h"
+#include "model/linux_profile.h"
+#include "sim/simulate.h"
+
+namespace {
+
+std::vector<std::string> simulate_invariants(const portlab::sim::script::Script& script,
+                                             const portlab::sim::SimulateRun& run) {
+  std::vector<std::string> v;
+  if (run.report.has_value() == run.error.has_value()) {
+    v.push_back("run_simulate must set exactly one of report and error");
+    return v;
+  }
+  if (run.error) {
+    if (run.error->message.empty()) v.push_back("simulate error with an empty message");
+    return v;
+  }
+  const auto& r = *run.report;
+  if (r.workloads.size() != script.workloads.size()) v.push_back("one report per workload expected");
+  for (const auto& w : r.workloads) {
+    if (w.successes > w.attempts) v.push_back("workload " + w.name + ": more successes than attempts");
+    std::uint64_t client_failures = 0;
+    for (const auto& [k, st] : w.failures_by_kind) {
+      if (st.count == 0) v.push_back("workload " + w.name + ": a failure kind with no failure");
+      if (k.side == "client") client_failures += st.count;
+    }
+    if (client_failures != w.failures) v.push_back("workload " + w.name + ": failures do not add up by kind");
+    if (w.successes + w.failures > w.attempts) v.push_back("workload " + w.name + ": more outcomes than attempts");
+    if (w.achieved_rate < 0) v.push_back("workload " + w.name + ": negative rate");
+  }
+  const auto j = nlohmann::json::parse(portlab::sim::format_simulate_json(r), nullptr, false);
+  if (j.is_discarded()) v.push_back("the JSON report does not parse");
+  return v;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  const auto parsed = portlab::sim::script::parse_script(text, std::string(portlab::fuzz::kFuzzFile));
+  if (!parsed.script || parsed.script->workloads.empty()) return 0;
+  portlab::sim::SimulateOptions o;
+  o.profile = &portlab::model::linux_profile();
+  o.duration = std::chrono::seconds(5);
+  o.max_connections = 3000;
+  o.max_wall_seconds = 2;
+  o.max_virtual_time = std::chrono::hours(1);
+  const auto run = portlab::sim::run_simulate(*parsed.script, text, o);
+  portlab::fuzz::die_on(simulate_invariants(*parsed.script, run), text);
+  if (!run.report || run.report->stopped) return 0;  // a wall-time stop is not reproducible
+  const auto again = portlab::sim::run_simulate(*parsed.script, text, o);
+  if (!again.report || portlab::sim::format_simulate_json(*again.report) != portlab::sim::format_simulate_json(*run.report))
+    portlab::fuzz::die_on({"two simulations with the same seed printed different reports"}, text);
+  return 0;
+}
