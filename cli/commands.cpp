@@ -221,9 +221,35 @@ std::optional<model::Duration> parse_duration(const std::string& text) {
   return w->duration;
 }
 
-std::vector<const model::Profile*> select_profiles(const std::string& spec,
-                                                   std::span<const model::Profile* const> registry, std::string& why) {
-  return select_os(spec, registry, why);
+std::optional<LoadedScript> load_script(const std::string& file, const std::string& os,
+                                        std::span<const model::Profile* const> registry, std::ostream& err) {
+  std::string why;
+  auto text = read_script(file, why);
+  if (!text) {
+    err << file << ": error: " << why << "\n";
+    return std::nullopt;
+  }
+  auto parsed = sim::script::parse_script(*text, file);
+  if (!parsed.script) {
+    err << parsed.error->render();
+    return std::nullopt;
+  }
+  LoadedScript out{std::move(*text), std::move(*parsed.script), {}};
+  if (!os.empty()) {
+    out.profiles = select_os(os, registry, why);
+    if (out.profiles.empty()) {
+      err << "portlab: " << why << "\n";
+      return std::nullopt;
+    }
+  } else {
+    auto sel = sim::script_profiles(out.script, out.text, registry);
+    if (sel.error) {
+      err << sel.error->render();
+      return std::nullopt;
+    }
+    out.profiles = std::move(sel.profiles);
+  }
+  return out;
 }
 
 int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& err) {

@@ -11,6 +11,7 @@
 
 #include "model/profile.h"
 #include "model/time.h"
+#include "sim/script/ast.h"
 
 namespace portlab::cli {
 
@@ -63,6 +64,16 @@ int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& er
 std::vector<const model::Profile*> select_os(const std::string& spec, std::span<const model::Profile* const> registry,
                                              std::string& why);
 
+// A script read and parsed, with the OSes to run it under: `os` (as --os) if given, else the
+// script's `os` line, else linux. nullopt after printing the located error on `err`.
+struct LoadedScript {
+  std::string text;
+  sim::script::Script script;
+  std::vector<const model::Profile*> profiles;
+};
+std::optional<LoadedScript> load_script(const std::string& file, const std::string& os,
+                                        std::span<const model::Profile* const> registry, std::ostream& err);
+
 // `portlab simulate` (cli/simulate_command.cpp).
 struct SimulateArgs {
   std::string file;
@@ -106,9 +117,6 @@ int run_explore_command(const ExploreArgs& args, std::ostream& out, std::ostream
 int run_explore_command(const ExploreArgs& args, std::span<const model::Profile* const> registry, std::ostream& out,
                         std::ostream& err);
 
-// `--os` as check and explore read it: NAME[,NAME...] or all; empty and `why` on a bad name.
-std::vector<const model::Profile*> select_profiles(const std::string& spec,
-                                                   std::span<const model::Profile* const> registry, std::string& why);
 int run_rules_command(const RulesArgs& args, std::ostream& out, std::ostream& err);
 
 // The same, over an explicit list of profiles instead of model::all_profiles() (tests use a

@@ -69,33 +69,11 @@ int run_explore_command(const ExploreArgs& args, std::span<const model::Profile*
     err << "portlab: bad --timers '" << args.timers << "'; expected any or idle\n";
     return kExitBadInput;
   }
-  std::string why;
-  auto text = read_script(args.file, why);
-  if (!text) {
-    err << args.file << ": error: " << why << "\n";
-    return kExitBadInput;
-  }
-  auto parsed = sim::script::parse_script(*text, args.file);
-  if (!parsed.script) {
-    err << parsed.error->render();
-    return kExitBadInput;
-  }
-  const auto& script = *parsed.script;
-  std::vector<const model::Profile*> profiles;
-  if (!args.os.empty()) {
-    profiles = select_profiles(args.os, registry, why);
-    if (profiles.empty()) {
-      err << "portlab: " << why << "\n";
-      return kExitBadInput;
-    }
-  } else {
-    auto sel = sim::script_profiles(script, *text, registry);
-    if (sel.error) {
-      err << sel.error->render();
-      return kExitBadInput;
-    }
-    profiles = std::move(sel.profiles);
-  }
+  auto loaded = load_script(args.file, args.os, registry, err);
+  if (!loaded) return kExitBadInput;
+  const auto& script = loaded->script;
+  const std::string* const text = &loaded->text;
+  const std::vector<const model::Profile*>& profiles = loaded->profiles;
   unsigned threads = args.threads;
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
 

@@ -129,33 +129,11 @@ bool write_file(const std::string& path, const std::string& text, std::ostream& 
 
 int run_simulate_command(const SimulateArgs& args, std::ostream& out, std::ostream& err) {
   const auto registry = model::all_profiles();
-  std::string why;
-  auto text = read_script(args.file, why);
-  if (!text) {
-    err << args.file << ": error: " << why << "\n";
-    return kExitBadInput;
-  }
-  auto parsed = sim::script::parse_script(*text, args.file);
-  if (!parsed.script) {
-    err << parsed.error->render();
-    return kExitBadInput;
-  }
-  const sim::script::Script& script = *parsed.script;
-  std::vector<const model::Profile*> profiles;
-  if (!args.os.empty()) {
-    profiles = select_os(args.os, registry, why);
-    if (profiles.empty()) {
-      err << "portlab: " << why << "\n";
-      return kExitBadInput;
-    }
-  } else {
-    auto sel = sim::script_profiles(script, *text, registry);
-    if (sel.error) {
-      err << sel.error->render();
-      return kExitBadInput;
-    }
-    profiles = sel.profiles;
-  }
+  auto loaded = load_script(args.file, args.os, registry, err);
+  if (!loaded) return kExitBadInput;
+  const sim::script::Script& script = loaded->script;
+  const std::string* const text = &loaded->text;
+  const std::vector<const model::Profile*>& profiles = loaded->profiles;
   sim::SimulateOptions base;
   base.seed = args.seed;
   base.registry = registry;

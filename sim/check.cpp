@@ -10,6 +10,7 @@
 #include "model/linux_profile.h"
 #include "model/profiles.h"
 #include "sim/host_handle.h"
+#include "sim/script_network.h"
 #include "sim/script/parser.h"
 #include "sim/world.h"
 
@@ -230,16 +231,7 @@ class Runner {
     World world(seed_, std::move(specs));
     // The script's network (latency, jitter, SYN loss) holds for check too; middleboxes and
     // workloads belong to `portlab simulate`.
-    if (script_.network) {
-      NetworkConfig n;
-      n.latency = script_.network->latency;
-      n.jitter = script_.network->jitter;
-      n.syn_loss = script_.network->syn_loss;
-      n.duplicate = script_.network->duplicate;
-      n.reorder = script_.network->reorder;
-      n.reorder_delay = script_.network->reorder_delay;
-      world.set_network(n);
-    }
+    if (script_.network) world.set_network(network_config(*script_.network));
     return world;
   }
 

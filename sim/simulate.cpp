@@ -12,6 +12,7 @@
 
 #include "model/linux_profile.h"
 #include "model/profiles.h"
+#include "sim/script_network.h"
 #include "sim/world.h"
 
 namespace portlab::sim {
@@ -262,32 +263,13 @@ std::optional<Diagnostic> Engine::setup() {
     for (std::size_t h = 0; h < world_->host_count(); ++h) world_->host(h).set_memoize_port_searches(false);
   world_->set_trace_segments(options_.events != nullptr);
   if (script_.network) {
-    NetworkConfig n;
-    n.latency = script_.network->latency;
-    n.jitter = script_.network->jitter;
-    n.syn_loss = script_.network->syn_loss;
-    n.duplicate = script_.network->duplicate;
-    n.reorder = script_.network->reorder;
-    n.reorder_delay = script_.network->reorder_delay;
+    const NetworkConfig n = network_config(*script_.network);
     world_->set_network(n);
     if (n.syn_loss > 0) report_.assumptions.push_back("sim.loss-syn-only: only SYNs are lost (the model retransmits no other segment)");
     if (n.duplicate > 0 || n.reorder > 0)
       report_.assumptions.push_back("sim.dup-reorder-control-only: only segments without payload are duplicated or reordered");
   }
-  for (const auto& m : script_.middleboxes) {
-    MiddleboxRule r;
-    r.action = m.action == script::MiddleboxDecl::Action::drop    ? MiddleboxRule::Action::drop
-               : m.action == script::MiddleboxDecl::Action::reset ? MiddleboxRule::Action::reset
-                                                                  : MiddleboxRule::Action::delay;
-    r.dst_addr = m.addr;
-    r.dst_port = m.port;
-    r.syn_only = m.syn_only;
-    r.probability = m.probability;
-    r.delay = m.delay;
-    r.from = model::TimePoint{} + m.from;
-    if (m.until) r.until = model::TimePoint{} + *m.until;
-    world_->add_middlebox(r);
-  }
+  for (const auto& m : script_.middleboxes) world_->add_middlebox(middlebox_rule(m));
   // Sysctls: every one applies before the workloads start, to the hosts it names.
   for (const auto& step : script_.steps) {
     const auto& sc = std::get<script::SysctlStep>(step.body);
