@@ -242,7 +242,7 @@ enum class CloseStyle : std::uint8_t {
   client_first,      // client close(); server closes on EOF: TIME-WAIT on the client
   server_first,      // server close() after replying; client closes on EOF: TIME-WAIT on the server
   linger0,           // client SO_LINGER {1, 0} then close(): RST, no TIME-WAIT
-  shutdown_linger0,  // client shutdown(SHUT_WR), waits for the server's FIN, then SO_LINGER {1, 0} + close()
+  shutdown_linger0,  // client shutdown(SHUT_WR), then at once SO_LINGER {1, 0} + close() (explore finds the race)
 };
 
 enum class RetryPolicy : std::uint8_t { none, fixed, backoff };
