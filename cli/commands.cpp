@@ -221,8 +221,7 @@ std::optional<model::Duration> parse_duration(const std::string& text) {
   return w->duration;
 }
 
-std::optional<LoadedScript> load_script(const std::string& file, const std::string& os,
-                                        std::span<const model::Profile* const> registry, std::ostream& err) {
+std::optional<std::pair<sim::script::Script, std::string>> parse_file(const std::string& file, std::ostream& err) {
   std::string why;
   auto text = read_script(file, why);
   if (!text) {
@@ -234,7 +233,15 @@ std::optional<LoadedScript> load_script(const std::string& file, const std::stri
     err << parsed.error->render();
     return std::nullopt;
   }
-  LoadedScript out{std::move(*text), std::move(*parsed.script), {}};
+  return std::pair{std::move(*parsed.script), std::move(*text)};
+}
+
+std::optional<LoadedScript> load_script(const std::string& file, const std::string& os,
+                                        std::span<const model::Profile* const> registry, std::ostream& err) {
+  auto parsed = parse_file(file, err);
+  if (!parsed) return std::nullopt;
+  std::string why;
+  LoadedScript out{std::move(parsed->second), std::move(parsed->first), {}};
   if (!os.empty()) {
     out.profiles = select_os(os, registry, why);
     if (out.profiles.empty()) {
@@ -284,18 +291,9 @@ int run_check_command(const CheckArgs& args, std::span<const model::Profile* con
   // Parse everything first: on bad input nothing runs.
   std::vector<std::pair<sim::script::Script, std::string>> scripts;
   for (const auto& f : args.files) {
-    std::string why;
-    auto text = read_script(f, why);
-    if (!text) {
-      err << f << ": error: " << why << "\n";
-      return kExitBadInput;
-    }
-    auto parsed = sim::script::parse_script(*text, f);
-    if (!parsed.script) {
-      err << parsed.error->render();
-      return kExitBadInput;
-    }
-    scripts.emplace_back(std::move(*parsed.script), std::move(*text));
+    auto parsed = parse_file(f, err);
+    if (!parsed) return kExitBadInput;
+    scripts.push_back(std::move(*parsed));
   }
   // Every script under each of its OSes: --os, else its `os` directive, else linux.
   std::vector<std::vector<sim::CheckReport>> reports;  // per script, per OS

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 #include <optional>
 
@@ -63,6 +64,9 @@ int run_check_command(const CheckArgs& args, std::ostream& out, std::ostream& er
 // says so and the list is empty.
 std::vector<const model::Profile*> select_os(const std::string& spec, std::span<const model::Profile* const> registry,
                                              std::string& why);
+
+// A script file read and parsed: (script, text), or nullopt after printing the error on `err`.
+std::optional<std::pair<sim::script::Script, std::string>> parse_file(const std::string& file, std::ostream& err);
 
 // A script read and parsed, with the OSes to run it under: `os` (as --os) if given, else the
 // script's `os` line, else linux. nullopt after printing the located error on `err`.

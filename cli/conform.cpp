@@ -28,18 +28,9 @@ int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream
   // Parse everything first: on bad input nothing runs.
   std::vector<std::pair<sim::script::Script, std::string>> scripts;
   for (const auto& f : args.files) {
-    std::string why;
-    auto text = read_script(f, why);
-    if (!text) {
-      err << f << ": error: " << why << "\n";
-      return kExitBadInput;
-    }
-    auto parsed = sim::script::parse_script(*text, f);
-    if (!parsed.script) {
-      err << parsed.error->render();
-      return kExitBadInput;
-    }
-    scripts.emplace_back(std::move(*parsed.script), std::move(*text));
+    auto parsed = parse_file(f, err);
+    if (!parsed) return kExitBadInput;
+    scripts.push_back(std::move(*parsed));
   }
   props::ConformOptions options;
   options.seed = args.seed;
