@@ -17,21 +17,6 @@
 namespace portlab::cli {
 namespace {
 
-const model::Profile* find_in(std::span<const model::Profile* const> registry, std::string_view name) {
-  for (const model::Profile* p : registry)
-    if (p->name == name) return p;
-  return nullptr;
-}
-
-std::string known_os(std::span<const model::Profile* const> registry) {
-  std::string out;
-  for (const model::Profile* p : registry) {
-    if (!out.empty()) out += ", ";
-    out += p->name;
-  }
-  return out;
-}
-
 std::string trim(std::string s) {
   const auto b = s.find_first_not_of(" \t");
   if (b == std::string::npos) return {};
@@ -172,10 +157,10 @@ std::vector<const model::Profile*> select_os(const std::string& spec, std::span<
   while (std::getline(ss, item, ',')) {
     any = true;
     item = trim(item);
-    const model::Profile* p = find_in(registry, item);
+    const model::Profile* p = sim::find_in(registry, item);
     if (!p) {
       why = fmt::format("unknown --os '{}'; expected one or more of: {} (comma-separated), or all", item,
-                        known_os(registry));
+                        sim::known_os(registry));
       return {};
     }
     if (!seen.insert(item).second) {
@@ -185,7 +170,7 @@ std::vector<const model::Profile*> select_os(const std::string& spec, std::span<
     out.push_back(p);
   }
   if (!any || spec.back() == ',') {
-    why = fmt::format("bad --os '{}'; expected one or more of: {} (comma-separated), or all", spec, known_os(registry));
+    why = fmt::format("bad --os '{}'; expected one or more of: {} (comma-separated), or all", spec, sim::known_os(registry));
     return {};
   }
   return out;
@@ -435,10 +420,10 @@ int run_rules_command(const RulesArgs& args, std::span<const model::Profile* con
   std::vector<const model::Profile*> profiles;
   if (args.os == "all") {
     profiles.assign(registry.begin(), registry.end());
-  } else if (const model::Profile* p = find_in(registry, args.os)) {
+  } else if (const model::Profile* p = sim::find_in(registry, args.os)) {
     profiles.push_back(p);
   } else {
-    err << "portlab: unknown --os '" << args.os << "'; expected one of: " << known_os(registry) << ", or all\n";
+    err << "portlab: unknown --os '" << args.os << "'; expected one of: " << sim::known_os(registry) << ", or all\n";
     return kExitBadInput;
   }
   if (!args.write_docs.empty()) {

@@ -16,6 +16,38 @@
 
 namespace portlab::sim {
 
+// Shared by the engines (check, simulate, explore) and the CLI.
+std::string source_line(std::string_view source, int line) {
+  int n = 1;
+  std::size_t start = 0;
+  while (n < line && start < source.size()) {
+    auto nl = source.find('\n', start);
+    if (nl == std::string_view::npos) return {};
+    start = nl + 1;
+    ++n;
+  }
+  auto end = source.find('\n', start);
+  std::string s(source.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+  if (!s.empty() && s.back() == '\r') s.pop_back();
+  return s;
+}
+
+const model::Profile* find_in(std::span<const model::Profile* const> registry, std::string_view name) {
+  for (const model::Profile* p : registry)
+    if (p->name == name) return p;
+  return nullptr;
+}
+
+std::string known_os(std::span<const model::Profile* const> registry) {
+  std::string out;
+  for (const model::Profile* p : registry) {
+    if (!out.empty()) out += ", ";
+    out += p->name;
+  }
+  return out;
+}
+
+
 namespace sim_rule {
 // clang-format off
 const model::Rule blocked_forever{"sim.blocked-forever", "any", "a blocking call waits for something that nothing left in the script can do (no segment in flight, no timer pending)", "blocked forever", "portlab simulator: the script is one thread", model::Confidence::code};
@@ -30,21 +62,6 @@ using namespace script;
 using model::Errno;
 
 using Var = VarValue;
-
-std::string line_of(std::string_view source, int line) {
-  int n = 1;
-  std::size_t start = 0;
-  while (n < line && start < source.size()) {
-    auto nl = source.find('\n', start);
-    if (nl == std::string_view::npos) return {};
-    start = nl + 1;
-    ++n;
-  }
-  auto end = source.find('\n', start);
-  std::string s(source.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-  if (!s.empty() && s.back() == '\r') s.pop_back();
-  return s;
-}
 
 std::string format_result(const model::CallResult& r) {
   if (r.err != Errno::ok) return "-1 " + std::string(model::name(r.err));
@@ -71,25 +88,10 @@ std::span<const model::Profile* const> registry_or_all(std::span<const model::Pr
   return registry.empty() ? model::all_profiles() : registry;
 }
 
-const model::Profile* lookup(std::span<const model::Profile* const> registry, std::string_view name) {
-  for (const model::Profile* p : registry)
-    if (p->name == name) return p;
-  return nullptr;
-}
-
-std::string known_os(std::span<const model::Profile* const> registry) {
-  std::string out;
-  for (const model::Profile* p : registry) {
-    if (!out.empty()) out += ", ";
-    out += p->name;
-  }
-  return out;
-}
-
 Diagnostic unknown_os(const Script& s, std::string_view source, std::span<const model::Profile* const> registry,
                       const OsRef& os) {
   return Diagnostic{s.file, os.loc, "unknown OS '" + os.name + "'; expected one of: " + known_os(registry),
-                    line_of(source, os.loc.line)};
+                    source_line(source, os.loc.line)};
 }
 
 model::Endpoint wire(const model::Endpoint& e) {
@@ -151,7 +153,7 @@ class Runner {
     } else {
       for (const auto& h : script_.hosts) {
         host_names_.push_back(h.name);
-        host_profiles_.push_back(h.os ? lookup(registry_, h.os->name) : profile_);
+        host_profiles_.push_back(h.os ? find_in(registry_, h.os->name) : profile_);
       }
       // One address belongs to one host: the network could not tell where to deliver it.
       std::map<model::IpAddress, std::string> owner;
@@ -161,8 +163,8 @@ class Runner {
           if (fresh) continue;
           SourceLoc loc{0, 1};
           for (int line = 1;; ++line) {
-            const std::string text = line_of(source_, line);
-            if (text.empty() && line > 1 && line_of(source_, line + 1).empty()) break;
+            const std::string text = source_line(source_, line);
+            if (text.empty() && line > 1 && source_line(source_, line + 1).empty()) break;
             if (text.rfind("host " + h.name + " ", 0) == 0) {
               loc = {line, static_cast<int>(text.find(' ', 5)) + 2};
               break;
@@ -190,7 +192,7 @@ class Runner {
           } else if (sc->os.empty()) {
             profiles.push_back(profile_);
           } else {
-            for (const auto& o : sc->os) profiles.push_back(lookup(registry_, o.name));
+            for (const auto& o : sc->os) profiles.push_back(find_in(registry_, o.name));
           }
           for (const model::Profile* p : profiles) {
             if (auto err = check_sysctl(step, *sc, *p, h)) return err;
@@ -328,12 +330,12 @@ class Runner {
   }
 
   Diagnostic error(SourceLoc loc, std::string msg) const {
-    return Diagnostic{script_.file, loc, std::move(msg), line_of(source_, loc.line)};
+    return Diagnostic{script_.file, loc, std::move(msg), source_line(source_, loc.line)};
   }
 
   std::optional<Diagnostic> check_os_names() const {
     const auto check = [&](const OsRef& o) -> std::optional<Diagnostic> {
-      if (lookup(registry_, o.name)) return std::nullopt;
+      if (find_in(registry_, o.name)) return std::nullopt;
       return unknown_os(script_, source_, registry_, o);
     };
     for (const auto& o : script_.os)
@@ -697,12 +699,12 @@ OsSelection script_profiles(const script::Script& script, std::string_view sourc
   registry = registry_or_all(registry);
   OsSelection out;
   if (script.os.empty()) {
-    const model::Profile* linux = lookup(registry, "linux");
+    const model::Profile* linux = find_in(registry, "linux");
     out.profiles.push_back(linux ? linux : &model::linux_profile());
     return out;
   }
   for (const auto& o : script.os) {
-    const model::Profile* p = lookup(registry, o.name);
+    const model::Profile* p = find_in(registry, o.name);
     if (!p) {
       out.profiles.clear();
       out.error = unknown_os(script, source, registry, o);

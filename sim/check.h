@@ -145,6 +145,13 @@ class StepRunner {
 // after them. For a script without processes, its steps.
 std::vector<const script::Step*> linear_steps(const script::Script& script);
 
+// Line `line` (1-based) of `source`, without its terminator: what a diagnostic quotes.
+std::string source_line(std::string_view source, int line);
+// The profile of `registry` named `name`, or nullptr.
+const model::Profile* find_in(std::span<const model::Profile* const> registry, std::string_view name);
+// "linux, freebsd, ...": the registry's names, for messages.
+std::string known_os(std::span<const model::Profile* const> registry);
+
 // Rules that belong to the simulator rather than to an OS.
 namespace sim_rule {
 extern const model::Rule blocked_forever;

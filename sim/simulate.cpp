@@ -12,6 +12,7 @@
 
 #include "model/linux_profile.h"
 #include "model/profiles.h"
+#include "sim/check.h"
 #include "sim/script_network.h"
 #include "sim/world.h"
 
@@ -29,28 +30,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr model::Duration kStall = std::chrono::milliseconds(200);
 
-std::string line_of(std::string_view source, int line) {
-  std::size_t start = 0;
-  for (int n = 1; n < line && start < source.size(); ++n) {
-    const std::size_t nl = source.find('\n', start);
-    if (nl == std::string_view::npos) return "";
-    start = nl + 1;
-  }
-  const std::size_t nl = source.find('\n', start);
-  std::string_view l = source.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
-  if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-  return std::string(l);
-}
-
 Diagnostic located(const Script& s, std::string_view source, SourceLoc loc, std::string message) {
-  return Diagnostic{s.file, loc, std::move(message), line_of(source, loc.line)};
+  return Diagnostic{s.file, loc, std::move(message), source_line(source, loc.line)};
 }
 
-const model::Profile* lookup(std::span<const model::Profile* const> registry, std::string_view name) {
-  for (const model::Profile* p : registry)
-    if (p->name == name) return p;
-  return nullptr;
-}
 
 // "1.000000000": seconds with nanoseconds, fixed width for the event log.
 std::string stamp(model::Duration d) {
@@ -226,7 +209,7 @@ std::optional<Diagnostic> Engine::setup() {
   }
   // OS names anywhere in the script must name a profile.
   auto check_os = [&](const script::OsRef& o) -> std::optional<Diagnostic> {
-    if (lookup(registry_, o.name)) return std::nullopt;
+    if (find_in(registry_, o.name)) return std::nullopt;
     return located(script_, source_, o.loc, "unknown OS '" + o.name + "'");
   };
   for (const auto& o : script_.os)
@@ -246,7 +229,7 @@ std::optional<Diagnostic> Engine::setup() {
     host_profiles_.push_back(profile_);
   } else {
     for (const auto& h : script_.hosts) {
-      const model::Profile* p = h.os ? lookup(registry_, h.os->name) : profile_;
+      const model::Profile* p = h.os ? find_in(registry_, h.os->name) : profile_;
       HostSpec spec{h.name, {}, h.devices, p};
       for (std::size_t i = 0; i < h.addresses.size(); ++i) {
         const int def = h.addresses[i].family() == model::Family::inet ? 32 : 128;
@@ -368,7 +351,7 @@ void Engine::log_call(std::size_t host, model::Fd fd, std::string_view what, con
   std::string result = r.err == model::Errno::ok ? std::to_string(r.value) : "-1 " + std::string(model::name(r.err));
   if (r.pending != model::Pending::none) result = "pending";
   *options_.events << fmt::format("{} {:<10} {:<6} {:<64} {:<22} {}\n", stamp(world_->now().time_since_epoch()),
-                                  host_names_[host], "fd" + std::to_string(fd), what, result,
+                                  host_names_[host], fd >= 0 ? "fd" + std::to_string(fd) : std::string("-"), what, result,
                                   r.rule ? r.rule->id : std::string_view("-"));
 }
 
