@@ -1,4 +1,5 @@
-// libFuzzer target: parse, then `simulate` every workload on the Linux profile under tight
+// libFuzzer target: parse, then `simulate` every workload on one profile (chosen by the input's
+// hash, as fuzz_check does) under tight
 // limits (5 s of virtual time, 3000 connection attempts, 2 s of wall time), so that fuzzed rates
 // and durations end quickly. Invariants: exactly one of report and located error; counts that
 // add up; the JSON report re-parses; the same seed gives the same report byte for byte.
@@ -12,7 +13,6 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/invariants.h"
-#include "model/linux_profile.h"
 #include "sim/simulate.h"
 
 namespace {
@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto parsed = portlab::sim::script::parse_script(text, std::string(portlab::fuzz::kFuzzFile));
   if (!parsed.script || parsed.script->workloads.empty()) return 0;
   portlab::sim::SimulateOptions o;
-  o.profile = &portlab::model::linux_profile();
+  o.profile = portlab::fuzz::fuzz_options(text).profile;
   o.duration = std::chrono::seconds(5);
   o.max_connections = 3000;
   o.max_wall_seconds = 2;

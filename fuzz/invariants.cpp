@@ -9,7 +9,7 @@
 #include <string>
 #include <variant>
 
-#include "model/linux_profile.h"
+#include "model/profiles.h"
 
 namespace portlab::fuzz {
 namespace {
@@ -239,7 +239,9 @@ sim::CheckOptions fuzz_options(std::string_view text) {
   for (unsigned char b : text) h = (h ^ b) * 1099511628211ull;
   sim::CheckOptions o;
   o.seed = 1 + h % 7;
-  o.profile = &model::linux_profile();
+  // Every profile, chosen by the input's hash so that the same input always meets the same one.
+  const auto profiles = model::all_profiles();
+  o.profile = profiles[(h >> 8) % profiles.size()];
   return o;
 }
 

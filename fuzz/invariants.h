@@ -21,7 +21,8 @@ inline constexpr std::string_view kFuzzFile = "fuzz.pls";
 // end); the parser's limits hold; variables are bound before use; host prefixes name hosts.
 std::vector<std::string> parse_invariants(std::string_view text, const sim::script::ParseResult& result);
 
-// The options the check targets run with: Linux profile, a seed from the input's bytes,
+// The options the check targets run with: a profile and a seed chosen by the input's bytes
+// (every profile in model::all_profiles() is reached),
 // the default step time and the default limits.
 sim::CheckOptions fuzz_options(std::string_view text);
 
