@@ -841,6 +841,15 @@ struct Host::Impl {
         return;
       }
       auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
+      if (s.parent && s.state != TcpState::syn_received && profile->reset_child_stays_queued) {
+        // An established child in the accept queue: closed and unhashed, but still queued.
+        s.so_error = Errno::econnreset;
+        s.so_error_rule = R().connect_reset;
+        if (record_events) event(now, where() + " reset by peer while queued for accept()", R().connect_reset);
+        apply_state(s, tr);
+        connection_done(s);
+        return;
+      }
       if (s.parent) {  // an un-accepted child: the listener just forgets it
         auto& q = socks[*s.parent]->accept_queue;
         q.erase(std::remove(q.begin(), q.end(), id_of(s)), q.end());
@@ -1551,7 +1560,7 @@ struct Host::Impl {
     l.accept_queue.clear();
     for (SockId c : children) {
       Sock& child = *socks[c];
-      send_rst(child, now, out);
+      if (child.state != TcpState::closed) send_rst(child, now, out);  // a reset child has no peer left
       child.parent.reset();
       child.state = TcpState::closed;
       destroy(child);

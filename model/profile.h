@@ -161,6 +161,10 @@ struct Profile {
                           BindMode mode) = nullptr;
   // Is listen() a new conflict check (Linux inet_csk_listen_start)? Reruns bind_decide with n.listening.
   bool listen_rechecks = false;
+  // Does an established child that is reset while waiting in the accept queue stay there (Linux:
+  // it is a full socket; tcp_reset -> tcp_done closes and unhashes it, and inet_csk_accept still
+  // returns it, its first recv() reporting ECONNRESET)? false: the listener forgets it.
+  bool reset_child_stays_queued = false;
   // connect() checks before the common ones; nullptr, or a Decision with no rule, lets it go on.
   Decision (*connect_precheck)(const Knobs& knobs, const ConnectRequest& request) = nullptr;
   // connect() on a socket that owns its port, given the exact 4-tuple's occupant.

@@ -169,5 +169,58 @@ TEST(LinuxListen, Linux_ListenWithoutBind_RangeExhausted_IsAddrInUse) {
   EXPECT_EQ(w.host().socket_state(l), TcpState::closed);
 }
 
+// A connection reset while it waits in the accept queue (the client's linger-0 close()) stays
+// queued on Linux: the child is a full socket, tcp_reset -> tcp_done closes and unhashes it but
+// does not destroy it (it is not SOCK_DEAD), and inet_csk_accept returns it. Found by the
+// differential property against the 6.18 kernel (it was the known disagreement
+// `accept-returns-reset-child`).
+TEST(LinuxListen, Linux_ChildResetWhileQueued_AcceptStillReturnsIt_FirstRecvIsConnReset) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c = w.socket();
+  must(w.connect(c, "127.0.0.1:7000"), "connect");
+  w.linger(c, true, 0);
+  must(w.close(c), "linger-0 close: RST");
+  const auto a = w.accept(l);
+  ASSERT_TRUE(Gives(a, Errno::ok, lr::accept_ok));
+  const Fd child = static_cast<Fd>(a.value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::closed);
+  EXPECT_TRUE(Gives(w.recv(child), Errno::econnreset));
+  EXPECT_TRUE(Gives(w.recv(child), Errno::ok, lr::recv_eof)) << "then end of file (RCV_SHUTDOWN)";
+}
+
+// ... so the next accept() gets the next connection, not the reset one, only after that one.
+TEST(LinuxListen, Linux_ChildResetWhileQueued_StaysAheadOfLaterConnections) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c1 = w.socket();
+  must(w.connect(c1, "127.0.0.1:7000"), "connect 1");
+  w.linger(c1, true, 0);
+  must(w.close(c1), "linger-0 close: RST");
+  const Fd c2 = w.socket();
+  must(w.connect(c2, "127.0.0.1:7000"), "connect 2");
+  const auto first = w.accept(l);
+  const auto second = w.accept(l);
+  ASSERT_TRUE(Gives(first, Errno::ok));
+  ASSERT_TRUE(Gives(second, Errno::ok));
+  EXPECT_EQ(w.host().socket_state(static_cast<Fd>(first.value)), TcpState::closed);
+  EXPECT_EQ(w.host().socket_state(static_cast<Fd>(second.value)), TcpState::established);
+}
+
+// Closing the listener with a reset child still queued sends nothing for it (it has no peer
+// left) and leaves the later connection's client reset, as inet_csk_listen_stop does.
+TEST(LinuxListen, Linux_ListenerClosedWithResetChildQueued_ResetsOnlyTheLiveOne) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c1 = w.socket();
+  must(w.connect(c1, "127.0.0.1:7000"), "connect 1");
+  w.linger(c1, true, 0);
+  must(w.close(c1), "linger-0 close: RST");
+  const Fd c2 = w.socket();
+  must(w.connect(c2, "127.0.0.1:7000"), "connect 2");
+  must(w.close(l), "close the listener");
+  EXPECT_TRUE(Gives(w.recv(c2), Errno::econnreset));
+}
+
 }  // namespace
 }  // namespace portlab::testing
