@@ -38,30 +38,47 @@ int run_conform_command(const ConformArgs& args, std::ostream& out, std::ostream
   options.allow_slow = args.allow_slow;
   options.max_wait = std::chrono::duration_cast<model::Duration>(std::chrono::duration<double>(args.max_wait_seconds));
   options.block_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(args.block_timeout_seconds * 1000));
-  bool same = true;
+  // Every script runs, even after one that differs or cannot run here (a host of another OS, a
+  // long `wait` without --allow-slow): `portlab conform examples/*.pls` answers for all of them.
+  // Exit: 1 if any script differs; otherwise 2 if any could not run; 0 only when all ran and agreed.
+  std::size_t n_same = 0;
+  std::vector<std::string> differ;
+  std::vector<std::string> not_run;
   for (const auto& [script, text] : scripts) {
     props::ConformRun run;
     try {
       run = props::run_conform(script, text, options);
     } catch (const props::HarnessError& e) {
       err << script.file << ": error: real-kernel harness: " << e.what() << "\n";
-      return kExitBadInput;
+      not_run.push_back(script.file + ": real-kernel harness error: " + e.what());
+      continue;
     }
     if (run.error) {
       err << run.error->render();
-      return kExitBadInput;
+      not_run.push_back(fmt::format("{}:{}:{}: {}", script.file, run.error->loc.line, run.error->loc.column, run.error->message));
+      continue;
     }
     if (run.refused) {
       err << "portlab conform: " << *run.refused << "\n";
-      return kExitBadInput;
+      not_run.push_back(*run.refused);  // it names the file
+      continue;
     }
     out << props::format_conform_text(*run.report);
-    if (!run.report->ok()) {
-      same = false;
+    if (run.report->ok()) {
+      ++n_same;
+    } else {
+      differ.push_back(script.file);
       out << fmt::format("reproduce: portlab conform {} --seed {}\n", script.file, args.seed);
     }
   }
-  return same ? kExitOk : kExitFailed;
+  if (scripts.size() > 1) {
+    out << fmt::format("\nconform: {} scripts: {} same, {} different, {} not run\n", scripts.size(), n_same,
+                       differ.size(), not_run.size());
+    for (const auto& f : differ) out << "  different: " << f << "\n";
+    for (const auto& f : not_run) out << "  not run:   " << f << "\n";
+  }
+  if (!differ.empty()) return kExitFailed;
+  return not_run.empty() ? kExitOk : kExitBadInput;
 }
 
 }  // namespace portlab::cli
