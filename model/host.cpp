@@ -662,7 +662,9 @@ struct Host::Impl {
     c.has_addr = true;
     c.laddr = in_family(seg.dst.addr, c.family);
     c.lport = seg.dst.port;
-    c.bindport_lock = listener.bindport_lock;
+    // Linux clears the lock (sk_clone_lock), so a child gives its port back when it reaches CLOSE
+    // with its descriptor still open (tcp_set_state -> inet_put_port) and can bind() again.
+    c.bindport_lock = profile->child_keeps_port_lock && listener.bindport_lock;
     c.remote = Endpoint{in_family(seg.src.addr, c.family), seg.src.port};
     c.parent = lid;
     c.ss_connected = true;

@@ -536,6 +536,9 @@ const Profile& linux_profile() {
       // Measured on 6.18 by the differential property (accept() returns the reset child);
       // tcp_done does not destroy a socket that is not SOCK_DEAD, and a queued child is not.
       .reset_child_stays_queued = true,
+      // sk_clone_lock: newsk->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK (checked
+      // against 6.18: a reset accepted socket can bind() again).
+      .child_keeps_port_lock = false,
       .connect_precheck = nullptr,
       .bound_connect_decide = linux_bound_connect_decide,
       .connect_port_usable = linux_connect_port_usable,

@@ -165,6 +165,10 @@ struct Profile {
   // it is a full socket; tcp_reset -> tcp_done closes and unhashes it, and inet_csk_accept still
   // returns it, its first recv() reporting ECONNRESET)? false: the listener forgets it.
   bool reset_child_stays_queued = false;
+  // Does an accepted socket keep its port when it reaches CLOSE with its descriptor open, as a
+  // socket that bound its port itself does (SOCK_BINDPORT_LOCK)? Linux: no, sk_clone_lock clears
+  // the lock. Other OSes: assumed yes (not established in semantics.md).
+  bool child_keeps_port_lock = true;
   // connect() checks before the common ones; nullptr, or a Decision with no rule, lets it go on.
   Decision (*connect_precheck)(const Knobs& knobs, const ConnectRequest& request) = nullptr;
   // connect() on a socket that owns its port, given the exact 4-tuple's occupant.

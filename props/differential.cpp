@@ -196,6 +196,11 @@ struct Sut {
   }
 
   void check(const sim::script::Step& step, const std::string& line) {
+    // Before a connect(): how many sockets listen on the destination port? Two can only share it
+    // through SO_REUSEPORT, and then the kernel hands the SYN to a member chosen by
+    // reuseport_select_sock's secret hash, which the model cannot reproduce
+    // (docs/semantics/README.md, "SO_REUSEPORT load balancing").
+    const std::size_t listeners_on_target = line.starts_with("connect(") ? listeners_on(target_port(line)) : 0;
     StepComparison r = conformer->step(step);
     classify(r);
     // The socket variable the line acts on: "call(VAR, ..." or "X = call(VAR, ...".
@@ -212,6 +217,12 @@ struct Sut {
     if ((line.starts_with("bind(") || line.starts_with("connect(")) && r.kernel_errno == 0) bound.insert(var);
     if (line.find("= accept(") != std::string::npos) connected.insert(line.substr(0, line.find(' ')));
     if (!r.differs()) {
+      // Known divergence that shows only later (accept(), close() of a listener): which member of
+      // a reuseport group got the connection. The rest of the case is not compared.
+      if (listeners_on_target >= 2) {
+        tags.insert("known: reuseport-group-member-choice");
+        diverged = true;
+      }
       // Known divergence that shows only later, in many forms: SO_BINDTODEVICE on a socket that
       // connected. The kernel's socket lookups then require segments to arrive on that device
       // (inet_match / inet_sk_bound_dev_eq), so a loopback connection stops receiving (RST, FIN)
@@ -260,6 +271,20 @@ struct Sut {
     }
     *last_failure_script = script;
     RC_FAIL(what + "\nas a portlab script:\n" + script);
+  }
+
+  // "connect(s4, 127.0.0.1:7000)" -> 7000; 0 if the line has no port.
+  static std::uint16_t target_port(const std::string& line) {
+    const auto colon = line.rfind(':');
+    if (colon == std::string::npos) return 0;
+    return static_cast<std::uint16_t>(std::strtoul(line.c_str() + colon + 1, nullptr, 10));
+  }
+
+  std::size_t listeners_on(std::uint16_t port) {
+    std::size_t n = 0;
+    for (const auto& c : conformer->model_host(0).connections())
+      n += c.state == model::TcpState::listen && c.local.port == port;
+    return n;
   }
 
   // Collects the case's tags; the property emits each once (RC_TAG) when the case is over.

@@ -222,5 +222,21 @@ TEST(LinuxListen, Linux_ListenerClosedWithResetChildQueued_ResetsOnlyTheLiveOne)
   EXPECT_TRUE(Gives(w.recv(c2), Errno::econnreset));
 }
 
+// An accepted socket does not inherit the listener's SOCK_BINDPORT_LOCK (sk_clone_lock clears
+// it), so once a reset has closed it, its port is released and bind() works again; a socket that
+// bound its port itself would say EINVAL (inet_num still set).
+TEST(LinuxListen, Linux_AcceptedSocketReset_ReleasesItsPort_BindSucceeds) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c = w.socket();
+  must(w.connect(c, "127.0.0.1:7000"), "connect");
+  const auto a = w.accept(l);
+  ASSERT_TRUE(Gives(a, Errno::ok));
+  w.linger(c, true, 0);
+  must(w.close(c), "linger-0 close: RST");
+  EXPECT_EQ(w.host().socket_state(static_cast<Fd>(a.value)), TcpState::closed);
+  EXPECT_TRUE(Gives(w.bind(static_cast<Fd>(a.value), "127.0.0.1:7002"), Errno::ok));
+}
+
 }  // namespace
 }  // namespace portlab::testing
