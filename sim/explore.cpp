@@ -57,7 +57,7 @@ struct Node {
 };
 
 // An action, packed: kind in the top byte, process in the next, branch in the low half.
-enum class ActionKind : std::uint8_t { step = 0, choose = 1, timer = 2 };
+enum class ActionKind : std::uint8_t { step = 0, choose = 1, timer = 2, deliver = 3 };
 using Action = std::uint32_t;
 Action make_action(ActionKind k, std::size_t proc, std::size_t branch = 0) {
   return (static_cast<std::uint32_t>(k) << 24) | (static_cast<std::uint32_t>(proc) << 16) |
@@ -65,7 +65,20 @@ Action make_action(ActionKind k, std::size_t proc, std::size_t branch = 0) {
 }
 ActionKind kind_of(Action a) { return static_cast<ActionKind>(a >> 24); }
 std::size_t proc_of(Action a) { return (a >> 16) & 0xff; }
-std::size_t branch_of(Action a) { return a & 0xffff; }
+std::size_t branch_of(Action a) { return a & 0xffff; }  // a choose's branch, or a delivery's flow
+
+// The `deliver SRC -> DST` step that delivers the head of `f`: what the replay script says.
+Step deliver_step(const World::HeldFlow& f) {
+  Step st;
+  DeliverStep d;
+  d.src.addr = f.src.addr;
+  d.src.port = f.src.port;
+  d.dst.addr = f.dst.addr;
+  d.dst.port = f.dst.port;
+  st.body = std::move(d);
+  st.text = "deliver " + f.src.to_string() + " -> " + f.dst.to_string();
+  return st;
+}
 
 std::string trim_copy(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -113,6 +126,8 @@ struct Outcome {
   std::vector<std::string> timer_events;
   model::Duration waited{};  // timer: how far time jumped
   bool violation = false;    // the step's expectation failed
+  std::optional<std::size_t> call_property;  // or the call violates this call property
+  std::string step_text;     // deliver: the step as the replay script writes it
 };
 
 class Space {
@@ -177,6 +192,10 @@ class Space {
         out.push_back(make_action(ActionKind::step, p));
       }
     }
+    if (runner_.interleave()) {
+      const std::size_t flows = n.world.held_flows().size();
+      for (std::size_t f = 0; f < flows && f <= 0xffff; ++f) out.push_back(make_action(ActionKind::deliver, 0, f));
+    }
     if (next_deadline(n.world)) out.push_back(make_action(ActionKind::timer, 0));
   }
 
@@ -211,6 +230,12 @@ class Space {
         normalize(p, n.procs[p]);
         return o;
       }
+      case ActionKind::deliver: {
+        const Step st = deliver_step(n.world.held_flows().at(branch_of(a)));
+        o.step_text = st.text;
+        o.report = runner_.run(st, n.world, n.vars, detail);
+        return o;
+      }
       case ActionKind::step: {
         const Step& step = *current_step(n, p);
         StepReport r = runner_.run(step, n.world, n.vars, detail);
@@ -219,6 +244,7 @@ class Space {
           return o;
         }
         o.violation = r.checked && !r.ok && !r.skipped;
+        if (!o.violation) o.call_property = violated_call_property(step, r, n.vars);
         o.report = std::move(r);
         ++n.procs[p].pc;
         if (p != 0) normalize(p, n.procs[p]);
@@ -257,10 +283,27 @@ class Space {
     }
   }
 
-  // The first property the state violates, if any: (index, report).
+  // The first call property the call of `step` violates, if any.
+  std::optional<std::size_t> violated_call_property(const Step& step, const StepReport& r, Variables& vars) const {
+    const auto* cs = std::get_if<CallStep>(&step.body);
+    if (!cs || !r.call_result || !cs->call.sock) return std::nullopt;
+    for (std::size_t i = 0; i < script_.properties.size(); ++i) {
+      const Property& prop = script_.properties[i];
+      if (!prop.call) continue;
+      const CallProperty& cp = *prop.call;
+      if (cp.call != cs->call.kind || cp.sock.name != cs->call.sock->name) continue;
+      if (cp.host && cp.host != cs->host) continue;
+      if (!applies_to(cp.results.os, runner_.profile().name)) continue;
+      if (runner_.matches(cp.results, *r.call_result, vars) == prop.never) return i;
+    }
+    return std::nullopt;
+  }
+
+  // The first state property the state violates, if any: (index, report).
   std::optional<std::pair<std::size_t, StepReport>> violated_property(Node& n) const {
     for (std::size_t i = 0; i < script_.properties.size(); ++i) {
       const Property& prop = script_.properties[i];
+      if (prop.call) continue;  // a property of calls, checked as they run
       StepReport r = runner_.run(prop.expr, n.world, n.vars, false);
       if (!r.checked || r.skipped || r.rule == &sim_rule::no_descriptor) continue;  // vacuous: no such variable yet
       if (prop.never ? r.ok : !r.ok) return std::make_pair(i, std::move(r));
@@ -301,6 +344,11 @@ class Space {
       }
       out += n.world.host_name(h) + ": " + (states.empty() ? "-" : states) + "\\n";
     }
+    if (runner_.interleave()) {
+      std::size_t held = 0;
+      for (const auto& f : n.world.held_flows()) held += f.segments;
+      out += "held: " + std::to_string(held) + "\\n";
+    }
     return out;
   }
 
@@ -310,6 +358,7 @@ class Space {
       case ActionKind::timer: return "timer";
       case ActionKind::choose: return process_name(p) + ": choose branch " + std::to_string(branch_of(a) + 1);
       case ActionKind::step: return process_name(p) + ": " + current_step(before, p)->text;
+      case ActionKind::deliver: return "network: " + deliver_step(before.world.held_flows().at(branch_of(a))).text;
     }
     return {};
   }
@@ -351,6 +400,47 @@ std::string replay_line(const Step& step) {
   return text;
 }
 
+// A result of a call property as written: `-1 EADDRNOTAVAIL`, `-1`, `0`, `P`, `10.0.0.1:5000`.
+std::string result_text(const ExpectedValue& alt) {
+  if (alt.any_error) return "-1";
+  if (alt.error) return "-1 " + std::string(model::name(*alt.error));
+  if (alt.integer) {
+    if (const auto* i = std::get_if<std::int64_t>(&*alt.integer)) return std::to_string(*i);
+    return std::get<VarRef>(*alt.integer).name;
+  }
+  if (alt.endpoint) {
+    const std::string port = std::holds_alternative<std::uint16_t>(alt.endpoint->port)
+                                 ? std::to_string(std::get<std::uint16_t>(alt.endpoint->port))
+                                 : std::get<VarRef>(alt.endpoint->port).name;
+    const std::string addr = alt.endpoint->addr.to_string();
+    return (alt.endpoint->addr.family() == model::Family::inet6 ? "[" + addr + "]" : addr) + ":" + port;
+  }
+  if (alt.opt_value) return model::format_value(*alt.opt_value);
+  return "?";
+}
+
+// The step that violates a call property, as the replay script's last line: the call as written
+// (with its host prefix), its own expected results replaced by the property's, `!=` for `never`
+// and `=` for `always`, so that `portlab check` fails there exactly when the property is violated.
+std::string call_property_line(const Step& step, const Property& prop) {
+  const auto& cs = std::get<CallStep>(step.body);
+  std::string text = replay_line(step);
+  // The call's closing parenthesis: the first ')' after the call name outside a string.
+  const std::string name(script::name(cs.call.kind));
+  std::size_t at = text.find(name + "(");
+  bool in_string = false;
+  for (std::size_t i = at == std::string::npos ? 0 : at; i < text.size(); ++i) {
+    if (text[i] == '"') in_string = !in_string;
+    if (text[i] == ')' && !in_string) {
+      text.resize(i + 1);
+      break;
+    }
+  }
+  std::string results;
+  for (const auto& alt : prop.call->results.alternatives) results += (results.empty() ? "" : " | ") + result_text(alt);
+  return text + (prop.never ? " != " : " = ") + results;
+}
+
 // `always X` -> `expect X`; `never X` -> `expect` with the comparison negated.
 std::string property_as_expect(const Property& prop) {
   std::string body = prop.expr.text.substr(prop.never ? 5 : 6);
@@ -383,6 +473,7 @@ struct Found {
   std::uint32_t state = 0;          // the state where it was found (the parent, for a step's expectation)
   std::optional<Action> action;     // the failing step, if the violation is a transition
   std::size_t property = 0;
+  bool call_property = false;  // the failing action is a call that violates properties[property]
 };
 
 constexpr int kStopTime = 1;
@@ -394,6 +485,7 @@ struct Succ {
   std::uint64_t fp = 0;
   std::optional<Node> node;  // moved into the next frontier if new; empty for a state known already
   bool step_violation = false;
+  std::optional<std::size_t> call_property;  // with step_violation: a call property, not the step's expectation
   bool property_violation = false;
   std::size_t property = 0;
   bool deadlock = false;  // the parent is a deadlock (no action at all); no child
@@ -407,6 +499,7 @@ CheckOptions check_options(const ExploreOptions& o) {
   c.profile = o.profile;
   c.registry = o.registry;
   c.max_virtual_time = kMaxVirtualTimeLimit;
+  c.network_interleave = o.network_interleave;
   return c;
 }
 
@@ -484,7 +577,12 @@ class Search {
           ++rep.stats.transitions;
           if (opts_.graph) graph_edge(s);
           if (s.step_violation) {
-            found = Found{"expectation", s.parent, s.action, 0};
+            if (s.call_property) {
+              const std::size_t i = *s.call_property;
+              found = Found{script_.properties[i].never ? "never" : "always", s.parent, s.action, i, true};
+            } else {
+              found = Found{"expectation", s.parent, s.action, 0};
+            }
             break;
           }
           if (!s.node || !visited_.insert(s.fp)) continue;
@@ -585,8 +683,9 @@ class Search {
         s.parent = id;
         s.action = a;
         if (opts_.graph && id < opts_.max_graph_states) s.label = sp.action_label(node, a);
-        if (o.violation) {
+        if (o.violation || o.call_property) {
           s.step_violation = true;
+          s.call_property = o.call_property;
           out.push_back(std::move(s));
           return;  // nothing after it in this chunk can come first
         }
@@ -632,6 +731,7 @@ class Search {
         script_.file, sp.runner().profile().name, opts_.seed, sp.runner().profile().name, opts_.seed);
     replay += fmt::format("os {}\n", sp.runner().profile().name);
     for (const auto& h : script_.hosts) replay += host_line(h) + "\n";
+    if (sp.runner().interleave()) replay += "network interleave\n";
     Node n = sp.initial();
     n.world.set_trace_segments(true);  // the trace shows every segment sent (logging only)
     int number = 0;
@@ -639,7 +739,9 @@ class Search {
       const Action a = path[i];
       TraceStep ts;
       ts.number = ++number;
-      ts.who = kind_of(a) == ActionKind::timer ? "timer" : sp.process_name(proc_of(a));
+      ts.who = kind_of(a) == ActionKind::timer     ? "timer"
+               : kind_of(a) == ActionKind::deliver ? "network"
+                                                   : sp.process_name(proc_of(a));
       const Step* step = kind_of(a) == ActionKind::step ? sp.current_step(n, proc_of(a)) : nullptr;
       Outcome o = sp.apply(n, a, true);
       switch (kind_of(a)) {
@@ -652,10 +754,26 @@ class Search {
           ts.what = "choose branch " + std::to_string(branch_of(a) + 1);
           replay += "# " + ts.who + ": " + ts.what + "\n";
           break;
+        case ActionKind::deliver:
+          ts.what = o.step_text;
+          replay += ts.what + "\n";
+          if (o.report) {
+            ts.result = o.report->result;
+            ts.events = o.report->events;
+            for (auto& c : o.report->changes) ts.events.push_back(c);
+          }
+          break;
         case ActionKind::step: {
           ts.what = step->text;
           ts.line = step->loc.line;
-          replay += replay_line(*step) + (ts.who == "main" ? "" : "  # " + ts.who) + "\n";
+          const bool breaks_property = f.call_property && i + 1 == path.size();
+          if (breaks_property) {
+            const Property& prop = script_.properties[f.property];
+            replay += call_property_line(*step, prop) + "   # the property, line " +
+                      std::to_string(prop.expr.loc.line) + (ts.who == "main" ? "" : "; " + ts.who) + "\n";
+          } else {
+            replay += replay_line(*step) + (ts.who == "main" ? "" : "  # " + ts.who) + "\n";
+          }
           if (o.report) {
             ts.result = o.report->result;
             if (o.report->rule) ts.rule = std::string(o.report->rule->id);
@@ -665,6 +783,12 @@ class Search {
               ts.failed = true;
               cx.message = fmt::format("{}:{}:{}: {}", script_.file, o.report->line, o.report->column,
                                        o.report->message);
+            } else if (breaks_property && o.call_property == f.property) {
+              const Property& prop = script_.properties[f.property];
+              ts.failed = true;
+              cx.message = fmt::format("{}:{}:{}: '{}' is violated by the call at line {}: got {}", script_.file,
+                                       prop.expr.loc.line, prop.expr.loc.column, prop.expr.text, step->loc.line,
+                                       o.report->result);
             }
           }
           break;
@@ -672,7 +796,7 @@ class Search {
       }
       cx.trace.push_back(std::move(ts));
     }
-    if (f.kind == "always" || f.kind == "never") {
+    if ((f.kind == "always" || f.kind == "never") && !f.call_property) {
       const Property& prop = script_.properties[f.property];
       auto v = sp.violated_property(n);
       cx.message = fmt::format("{}:{}:{}: '{}' is violated: {}", script_.file, prop.expr.loc.line, prop.expr.loc.column,

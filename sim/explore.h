@@ -6,7 +6,9 @@
 //     passes, the call runs, the network settles at zero latency);
 //   - firing the earliest pending timer of the world (virtual time jumps to its deadline: a
 //     `wait` in the replay script);
-//   - a process choosing one branch of a `choose`.
+//   - a process choosing one branch of a `choose`;
+//   - with `network interleave`: delivering the segment at the head of one flow (a `deliver` step
+//     in the replay script). Segments are then held per flow instead of arriving at once.
 // An accept, recv or send that would wait for another process makes its process not enabled until
 // it can complete. Every counterexample is therefore a linear sequence of steps and waits: a
 // `portlab check` script that replays it to the same failure.
@@ -46,6 +48,9 @@ struct ExploreOptions {
   // Timers are choice points at every state (false), or fire only when no process can take a
   // step (true: "the application is never slower than the kernel's timers"; --timers idle).
   bool timers_when_idle = false;
+  // Segments held per flow, each delivery a choice point (true: `--network interleave`), or the
+  // network settling after every action (false); nullopt: as the script's `network` line says.
+  std::optional<bool> network_interleave = std::nullopt;
 };
 
 struct ExploreStats {
@@ -65,7 +70,7 @@ enum class Verdict : std::uint8_t { safe, violation, limit };
 
 struct TraceStep {
   int number = 0;
-  std::string who;     // a process name ("main" for the steps outside processes), or "timer"
+  std::string who;     // a process name ("main" for the steps outside processes), "timer" or "network"
   std::string what;    // the step as written, "wait 60s", or "choose branch 2"
   std::string result;  // "0", "-1 EADDRNOTAVAIL", "blocked forever", ""
   std::string rule;    // the deciding rule id, or ""
@@ -75,7 +80,7 @@ struct TraceStep {
 };
 
 struct Counterexample {
-  std::string kind;     // "expectation", "always", "never", "deadlock"
+  std::string kind;     // "expectation", "always", "never", "deadlock" (a call property: "always"/"never")
   std::string message;  // what failed, with file:line:col
   std::vector<TraceStep> trace;
   std::string replay;  // a linear script: `portlab check` on it fails the same way
