@@ -97,6 +97,7 @@ int run_explore_command(const ExploreArgs& args, std::span<const model::Profile*
     o.max_graph_states = args.max_graph_states;
     o.timers_when_idle = args.timers == "idle";
     if (!args.network.empty()) o.network_interleave = args.network == "interleave";
+    o.max_drops = args.drops;
     auto run = sim::run_explore(script, *text, o);
     if (!run.report) {
       err << run.error->render();

@@ -107,6 +107,9 @@ int main(int argc, char** argv) {
   explore_cmd->add_option("--network", explore.network,
                           "settle (every segment arrives at once, in order) or interleave (segments held per flow, each "
                           "delivery a choice point); default: the script's `network` line, else settle");
+  explore_cmd->add_option("--drops", explore.drops,
+                          "With --network interleave: at most N SYNs lost per run, each loss a choice point (the "
+                          "model retransmits only SYNs; default 0)");
 
   try {
     app.parse(argc, argv);

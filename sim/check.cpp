@@ -200,9 +200,10 @@ class Runner {
           }
         }
       }
-      if (std::holds_alternative<DeliverStep>(step.body) && !interleave_) {
-        return error(step.loc, "'deliver' moves a segment held by 'network interleave'; expected a 'network "
-                               "interleave' line before the first step (or portlab explore --network interleave)");
+      if (const auto* ds = std::get_if<DeliverStep>(&step.body); ds && !interleave_) {
+        return error(step.loc, std::string(ds->drop ? "'drop'" : "'deliver'") +
+                                   " moves a segment held by 'network interleave'; expected a 'network "
+                                   "interleave' line after the host lines (or portlab explore --network interleave)");
       }
       // A socket lives on one host: using it from another is a mistake in the script.
       if (auto* cs = std::get_if<CallStep>(&step.body)) {
@@ -632,7 +633,22 @@ class Runner {
     const auto src = endpoint(ds.src);
     const auto dst = endpoint(ds.dst);
     if (!src || !dst) return not_run(r, "a port variable holds no value");
-    if (auto seg = world_->deliver(wire(*src), wire(*dst))) {
+    if (ds.drop) {
+      std::string not_syn;
+      if (world_->drop_syn(wire(*src), wire(*dst), &not_syn)) {
+        r.result = "dropped";
+        return;
+      }
+      if (!not_syn.empty()) {
+        r.result = "not a SYN";
+        r.checked = true;
+        r.ok = false;
+        r.expected = "a held SYN";
+        r.message = "only a SYN can be dropped (assumption sim.loss-syn-only: the model retransmits no other "
+                    "segment); the head of the flow is " + not_syn;
+        return;
+      }
+    } else if (world_->deliver(wire(*src), wire(*dst))) {
       r.result = "delivered";
       return;
     }

@@ -54,10 +54,11 @@ struct Node {
   World world;
   Variables vars;
   std::vector<ProcState> procs;
+  std::uint32_t drops = 0;  // SYNs lost so far (ExploreOptions::max_drops)
 };
 
 // An action, packed: kind in the top byte, process in the next, branch in the low half.
-enum class ActionKind : std::uint8_t { step = 0, choose = 1, timer = 2, deliver = 3 };
+enum class ActionKind : std::uint8_t { step = 0, choose = 1, timer = 2, deliver = 3, drop = 4 };
 using Action = std::uint32_t;
 Action make_action(ActionKind k, std::size_t proc, std::size_t branch = 0) {
   return (static_cast<std::uint32_t>(k) << 24) | (static_cast<std::uint32_t>(proc) << 16) |
@@ -68,15 +69,16 @@ std::size_t proc_of(Action a) { return (a >> 16) & 0xff; }
 std::size_t branch_of(Action a) { return a & 0xffff; }  // a choose's branch, or a delivery's flow
 
 // The `deliver SRC -> DST` step that delivers the head of `f`: what the replay script says.
-Step deliver_step(const World::HeldFlow& f) {
+Step deliver_step(const World::HeldFlow& f, bool drop = false) {
   Step st;
   DeliverStep d;
+  d.drop = drop;
   d.src.addr = f.src.addr;
   d.src.port = f.src.port;
   d.dst.addr = f.dst.addr;
   d.dst.port = f.dst.port;
   st.body = std::move(d);
-  st.text = "deliver " + f.src.to_string() + " -> " + f.dst.to_string();
+  st.text = (drop ? "drop " : "deliver ") + f.src.to_string() + " -> " + f.dst.to_string();
   return st;
 }
 
@@ -132,7 +134,8 @@ struct Outcome {
 
 class Space {
  public:
-  Space(const Script& s, std::string_view source, const CheckOptions& o) : script_(s), runner_(s, source, o) {}
+  Space(const Script& s, std::string_view source, const CheckOptions& o, std::uint32_t max_drops)
+      : script_(s), runner_(s, source, o), max_drops_(max_drops) {}
 
   std::optional<Diagnostic> validate() { return runner_.validate(); }
 
@@ -193,8 +196,12 @@ class Space {
       }
     }
     if (runner_.interleave()) {
-      const std::size_t flows = n.world.held_flows().size();
-      for (std::size_t f = 0; f < flows && f <= 0xffff; ++f) out.push_back(make_action(ActionKind::deliver, 0, f));
+      const auto flows = n.world.held_flows();
+      for (std::size_t f = 0; f < flows.size() && f <= 0xffff; ++f) out.push_back(make_action(ActionKind::deliver, 0, f));
+      if (n.drops < max_drops_) {
+        for (std::size_t f = 0; f < flows.size() && f <= 0xffff; ++f)
+          if (n.world.head_is_syn(flows[f].src, flows[f].dst)) out.push_back(make_action(ActionKind::drop, 0, f));
+      }
     }
     if (next_deadline(n.world)) out.push_back(make_action(ActionKind::timer, 0));
   }
@@ -230,10 +237,13 @@ class Space {
         normalize(p, n.procs[p]);
         return o;
       }
-      case ActionKind::deliver: {
-        const Step st = deliver_step(n.world.held_flows().at(branch_of(a)));
+      case ActionKind::deliver:
+      case ActionKind::drop: {
+        const bool drop = kind_of(a) == ActionKind::drop;
+        const Step st = deliver_step(n.world.held_flows().at(branch_of(a)), drop);
         o.step_text = st.text;
         o.report = runner_.run(st, n.world, n.vars, detail);
+        if (drop) ++n.drops;
         return o;
       }
       case ActionKind::step: {
@@ -325,6 +335,7 @@ class Space {
       for (auto l : ps.loops) put64(out, l);
       put64(out, -1);
     }
+    if (max_drops_ > 0) put64(out, n.drops);
   }
 
   // A label for the state in the DOT graph: where each process is, and the TCP states per host.
@@ -358,7 +369,10 @@ class Space {
       case ActionKind::timer: return "timer";
       case ActionKind::choose: return process_name(p) + ": choose branch " + std::to_string(branch_of(a) + 1);
       case ActionKind::step: return process_name(p) + ": " + current_step(before, p)->text;
-      case ActionKind::deliver: return "network: " + deliver_step(before.world.held_flows().at(branch_of(a))).text;
+      case ActionKind::deliver:
+      case ActionKind::drop:
+        return "network: " +
+               deliver_step(before.world.held_flows().at(branch_of(a)), kind_of(a) == ActionKind::drop).text;
     }
     return {};
   }
@@ -369,6 +383,7 @@ class Space {
  private:
   const Script& script_;
   StepRunner runner_;
+  std::uint32_t max_drops_ = 0;
 };
 
 // ---- Replay scripts -------------------------------------------------------------------------
@@ -507,12 +522,16 @@ class Search {
  public:
   Search(const Script& s, std::string_view source, const ExploreOptions& o) : script_(s), source_(source), opts_(o) {
     const unsigned t = std::max(1u, std::min(o.threads, 64u));
-    for (unsigned i = 0; i < t; ++i) spaces_.push_back(std::make_unique<Space>(s, source, check_options(o)));
+    for (unsigned i = 0; i < t; ++i)
+      spaces_.push_back(std::make_unique<Space>(s, source, check_options(o), o.max_drops));
   }
 
   std::optional<Diagnostic> validate() {
     for (auto& sp : spaces_)
       if (auto e = sp->validate()) return e;
+    if (opts_.max_drops > 0 && !spaces_[0]->runner().interleave())
+      return Diagnostic{script_.file, {}, "losing SYNs (--drops) needs network interleave (--network interleave, or "
+                                          "a 'network interleave' line)", {}};
     return std::nullopt;
   }
 
@@ -525,6 +544,8 @@ class Search {
     rep.os = std::string(sp.runner().profile().name);
     rep.seed = opts_.seed;
     rep.threads = static_cast<unsigned>(spaces_.size());
+    rep.interleave = sp.runner().interleave();
+    rep.max_drops = opts_.max_drops;
 
     std::string buf;
     Node root = sp.initial();
@@ -739,9 +760,9 @@ class Search {
       const Action a = path[i];
       TraceStep ts;
       ts.number = ++number;
-      ts.who = kind_of(a) == ActionKind::timer     ? "timer"
-               : kind_of(a) == ActionKind::deliver ? "network"
-                                                   : sp.process_name(proc_of(a));
+      ts.who = kind_of(a) == ActionKind::timer                                         ? "timer"
+               : kind_of(a) == ActionKind::deliver || kind_of(a) == ActionKind::drop ? "network"
+                                                                                       : sp.process_name(proc_of(a));
       const Step* step = kind_of(a) == ActionKind::step ? sp.current_step(n, proc_of(a)) : nullptr;
       Outcome o = sp.apply(n, a, true);
       switch (kind_of(a)) {
@@ -755,6 +776,7 @@ class Search {
           replay += "# " + ts.who + ": " + ts.what + "\n";
           break;
         case ActionKind::deliver:
+        case ActionKind::drop:
           ts.what = o.step_text;
           replay += ts.what + "\n";
           if (o.report) {
@@ -939,7 +961,7 @@ ExploreRun run_explore(const script::Script& script, std::string_view source, co
 std::vector<std::uint64_t> random_run_fingerprints(const script::Script& script, std::string_view source,
                                                    const ExploreOptions& options, std::uint64_t walk_seed,
                                                    std::size_t max_steps) {
-  Space sp(script, source, check_options(options));
+  Space sp(script, source, check_options(options), options.max_drops);
   if (sp.validate()) return {};
   std::mt19937_64 rng(walk_seed);
   std::vector<std::uint64_t> out;
@@ -982,6 +1004,14 @@ std::string_view name(Verdict v) {
 std::string format_text(const ExploreReport& r) {
   std::string out = fmt::format("{}: os {}, seed {}, {} thread{}\n", r.file, r.os, r.seed, r.threads,
                                 r.threads == 1 ? "" : "s");
+  if (r.interleave) {
+    out += "network: interleave (segments held per flow; each delivery a choice point)";
+    if (r.max_drops > 0)
+      out += fmt::format(", at most {} SYN{} lost per run (assumption sim.loss-syn-only: the model retransmits no "
+                         "other segment)",
+                         r.max_drops, r.max_drops == 1 ? "" : "s");
+    out += "\n";
+  }
   switch (r.verdict) {
     case Verdict::safe: out += "verdict: safe (every interleaving explored, no violation)\n"; break;
     case Verdict::violation: out += "verdict: UNSAFE (" + r.counterexample->kind + ")\n"; break;
@@ -1017,6 +1047,10 @@ std::string format_json(const ExploreReport& r) {
   j["os"] = r.os;
   j["seed"] = r.seed;
   j["threads"] = r.threads;
+  if (r.interleave) {
+    j["network"] = "interleave";
+    j["max_drops"] = r.max_drops;
+  }
   j["verdict"] = r.verdict == Verdict::safe ? "safe" : r.verdict == Verdict::violation ? "violation" : "limit";
   if (r.verdict == Verdict::limit) j["limit"] = r.limit_message;
   auto& s = j["stats"];

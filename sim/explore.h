@@ -51,6 +51,10 @@ struct ExploreOptions {
   // Segments held per flow, each delivery a choice point (true: `--network interleave`), or the
   // network settling after every action (false); nullopt: as the script's `network` line says.
   std::optional<bool> network_interleave = std::nullopt;
+  // With network interleave: at most this many SYNs may be lost in one run (each loss a choice
+  // point: "drop the head of flow F" when it is a SYN). Assumption sim.loss-syn-only: the model
+  // retransmits only SYNs, so no other segment may be lost.
+  std::uint32_t max_drops = 0;
 };
 
 struct ExploreStats {
@@ -91,6 +95,8 @@ struct ExploreReport {
   std::string os;
   std::uint64_t seed = 0;
   unsigned threads = 1;
+  bool interleave = false;      // the network held segments per flow (network interleave)
+  std::uint32_t max_drops = 0;  // SYN losses allowed per run
   Verdict verdict = Verdict::safe;
   std::string limit_message;  // Verdict::limit: which limit, and where
   ExploreStats stats;

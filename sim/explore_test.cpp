@@ -619,4 +619,75 @@ TEST(CheckInterleave, DeliverWithoutInterleave_IsALocatedError) {
   EXPECT_NE(run.error->message.find("expected a 'network interleave' line"), std::string::npos) << run.error->message;
 }
 
+// ---- Bounded SYN loss (`--drops N`, with network interleave) ----
+
+// A blocking connect releases every held segment: c's handshake completes with it, unless c's SYN
+// was lost first. With timers only when idle, no retransmission can time c out meanwhile.
+constexpr const char* kLostSyn = R"(host a 10.0.0.1
+host b 10.0.0.2
+network interleave
+b: l = socket(inet, stream)
+b: bind(l, 0.0.0.0:80) = 0
+b: listen(l, 16) = 0
+a: c = socket(inet, stream, nonblock)
+a: connect(c, 10.0.0.2:80) = -1 EINPROGRESS
+a: d = socket(inet, stream)
+a: connect(d, 10.0.0.2:80) = 0
+expect a: state c == ESTABLISHED
+)";
+
+TEST(ExploreDrops, ALostSyn_IsAChoicePointOnlyWhenAllowed_AndReplaysAsADropStep) {
+  const auto l = load_text(kLostSyn);
+  ExploreOptions o;
+  o.timers_when_idle = true;
+  EXPECT_EQ(explore(l, "linux", o).verdict, Verdict::safe);
+  o.max_drops = 1;
+  const auto r = explore(l, "linux", o);
+  ASSERT_EQ(r.verdict, Verdict::violation);
+  int drops = 0;
+  for (const auto& t : r.counterexample->trace) drops += t.what.rfind("drop ", 0) == 0;
+  EXPECT_EQ(drops, 1);
+  EXPECT_EQ(last(r).result, "SYN-SENT");
+  EXPECT_NE(r.counterexample->replay.find("\ndrop 10.0.0.1:"), std::string::npos) << r.counterexample->replay;
+  EXPECT_NE(format_text(r).find("at most 1 SYN lost per run (assumption sim.loss-syn-only"), std::string::npos);
+  expect_replays(r, "lost SYN");
+  ExploreOptions two = o;
+  two.threads = 2;
+  const auto b = explore(l, "linux", two);
+  EXPECT_EQ(b.stats.states, r.stats.states);
+  EXPECT_EQ(b.counterexample->replay, r.counterexample->replay);
+}
+
+TEST(ExploreDrops, WithoutInterleave_IsAnError) {
+  const auto l = load_example("explore-linger0-safe.pls");
+  ExploreOptions o;
+  o.max_drops = 1;
+  o.profile = profile("linux");
+  auto run = run_explore(l.script, l.text, o);
+  ASSERT_TRUE(run.error);
+  EXPECT_NE(run.error->message.find("needs network interleave"), std::string::npos) << run.error->message;
+}
+
+TEST(CheckInterleave, Drop_LosesTheHeadSynOnly) {
+  const auto r = check_text(R"(host a 10.0.0.1
+host b 10.0.0.2
+network interleave
+b: l = socket(inet, stream)
+b: bind(l, 0.0.0.0:80) = 0
+b: listen(l, 16) = 0
+a: c = socket(inet, stream, nonblock)
+a: bind(c, 10.0.0.1:5000) = 0
+a: connect(c, 10.0.0.2:80) = -1 EINPROGRESS
+drop 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: count SYN_RECV == 0
+wait 1s
+deliver 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: count SYN_RECV == 1
+drop 10.0.0.2:80 -> 10.0.0.1:5000
+)");
+  ASSERT_EQ(r.failures, 1) << format_text(r);
+  EXPECT_EQ(r.steps.back().result, "not a SYN");
+  EXPECT_NE(r.steps.back().message.find("only a SYN can be dropped"), std::string::npos);
+}
+
 }  // namespace portlab::sim

@@ -307,6 +307,27 @@ std::optional<std::string> World::deliver(const model::Endpoint& src, const mode
   return text;
 }
 
+bool World::head_is_syn(const model::Endpoint& src, const model::Endpoint& dst) const {
+  auto it = held_.find({src, dst});
+  return it != held_.end() && is_syn(it->second.front().seg);
+}
+
+std::optional<std::string> World::drop_syn(const model::Endpoint& src, const model::Endpoint& dst,
+                                           std::string* not_syn) {
+  auto it = held_.find({src, dst});
+  if (it == held_.end()) return std::nullopt;
+  if (!is_syn(it->second.front().seg)) {
+    if (not_syn) *not_syn = it->second.front().seg.to_string();
+    return std::nullopt;
+  }
+  std::string text = it->second.front().seg.to_string();
+  it->second.pop_front();
+  if (it->second.empty()) held_.erase(it);
+  ++stats_.syn_lost;
+  if (trace_segments_) log_.push_back({now_, "network", "drop " + text, nullptr});
+  return text;
+}
+
 void World::release_held() {
   for (std::uint64_t budget = kMaxEventsPerCall; budget > 0 && !held_.empty(); --budget) {
     auto oldest = held_.begin();

@@ -136,6 +136,13 @@ class World {
   // Delivers the head segment of the flow src -> dst now, and holds whatever the receiver sends.
   // Returns the segment delivered (Segment::to_string), or nullopt when the flow holds nothing.
   std::optional<std::string> deliver(const model::Endpoint& src, const model::Endpoint& dst);
+  // Drops the head segment of the flow src -> dst if it is a SYN (without ACK): the only segment the
+  // model retransmits. Returns it (Segment::to_string); nullopt when the flow holds nothing or its
+  // head is not a SYN (`*not_syn` is then set to its text).
+  std::optional<std::string> drop_syn(const model::Endpoint& src, const model::Endpoint& dst,
+                                      std::string* not_syn = nullptr);
+  // Whether the head of the flow src -> dst is a SYN that drop_syn would drop.
+  bool head_is_syn(const model::Endpoint& src, const model::Endpoint& dst) const;
   // Delivers every held segment, oldest first (the order they were sent), and what they cause,
   // until nothing is held.
   void release_held();

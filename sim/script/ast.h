@@ -151,9 +151,12 @@ struct WaitStep {
 // deliver SRC -> DST: under `network interleave`, the segment at the head of the flow SRC -> DST
 // (one direction of one 4-tuple) arrives now. What `portlab explore --network interleave` writes
 // into a replay script for each delivery it chose.
+// drop SRC -> DST: the head of the flow, which must be a SYN, is lost (assumption
+// sim.loss-syn-only: the model retransmits only SYNs); written for `explore --drops N`.
 struct DeliverStep {
   EndpointExpr src;
   EndpointExpr dst;
+  bool drop = false;
 };
 
 enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };

@@ -352,7 +352,7 @@ class Parser {
   bool parse_os_directive(std::size_t start);
   bool parse_alt(const Call& call, ExpectedValue& out, bool first, bool allow_any_error = false,
                  std::string_view sign = "'='");
-  bool parse_deliver(std::size_t start);
+  bool parse_deliver(std::size_t start, bool drop);
   bool parse_call_property(std::size_t start, bool never, std::optional<std::string> host, std::size_t name_pos);
   bool looks_like_endpoint(std::size_t p) const;
   bool parse_sysctl(std::size_t start);
@@ -885,7 +885,7 @@ bool Parser::parse_line() {
     return begin_step(start) && parse_sysctl(start);
   }
   if (word == "wait") return begin_step(start) && parse_wait(start);
-  if (word == "deliver") return begin_step(start) && parse_deliver(start);
+  if (word == "deliver" || word == "drop") return begin_step(start) && parse_deliver(start, word == "drop");
   if (word == "expect") return begin_step(start) && parse_expect(start);
   if ((word == "network" || word == "middlebox" || word == "workload") && !blocks_.empty()) {
     return fail(start, cat("'", word, "' belongs at the top level of the script, not inside a process, loop or choose block"));
@@ -2502,11 +2502,14 @@ bool Parser::parse_call_property(std::size_t start, bool never, std::optional<st
   return true;
 }
 
-// deliver SRC -> DST
-bool Parser::parse_deliver(std::size_t start) {
+// deliver SRC -> DST, drop SRC -> DST
+bool Parser::parse_deliver(std::size_t start, bool drop) {
   DeliverStep d;
+  d.drop = drop;
   skip_ws();
-  if (!looks_like_endpoint(pos_)) return fail_expected("the flow 'SRC -> DST' after 'deliver' (two address:port)");
+  if (!looks_like_endpoint(pos_)) {
+    return fail_expected(cat("the flow 'SRC -> DST' after '", drop ? "drop" : "deliver", "' (two address:port)"));
+  }
   if (!parse_endpoint(d.src)) return false;
   skip_ws();
   if (!(peek() == '-' && peek(1) == '>')) return fail_expected("'->' between the source and the destination address:port");

@@ -1297,6 +1297,10 @@ TEST(ParserNetwork, Interleave_StandsAlone_AndDeliverNamesAFlow) {
   EXPECT_TRUE(FailsAt("network interleave latency 1ms\n", 1, 20, "after 'interleave'"));
   EXPECT_TRUE(FailsAt("deliver 10.0.0.1:5000 10.0.0.2:80\n", 1, 23, "expected '->'"));
   EXPECT_TRUE(FailsAt("deliver\n", 1, 8, "expected the flow 'SRC -> DST'"));
+  const Script dropped = parse_ok("network interleave\ndrop 10.0.0.1:5000 -> 10.0.0.2:80\n");
+  EXPECT_TRUE(std::get<DeliverStep>(dropped.steps.at(0).body).drop);
+  EXPECT_FALSE(std::get<DeliverStep>(s.steps.at(0).body).drop);
+  EXPECT_TRUE(FailsAt("drop\n", 1, 5, "expected the flow 'SRC -> DST' after 'drop'"));
 }
 
 }  // namespace
