@@ -8,7 +8,9 @@
 //     `wait` in the replay script);
 //   - a process choosing one branch of a `choose`;
 //   - with `network interleave`: delivering the segment at the head of one flow (a `deliver` step
-//     in the replay script). Segments are then held per flow instead of arriving at once.
+//     in the replay script). Segments are then held per flow instead of arriving at once;
+//   - with `network interleave` and max_drops > 0: losing the SYN at the head of one flow (a `drop`
+//     step), at most max_drops times per run.
 // An accept, recv or send that would wait for another process makes its process not enabled until
 // it can complete. Every counterexample is therefore a linear sequence of steps and waits: a
 // `portlab check` script that replays it to the same failure.
