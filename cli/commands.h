@@ -116,6 +116,10 @@ struct ExploreArgs {
   std::string step_time = "1ms";
   std::size_t max_graph_states = 5000;
   std::string timers = "any";  // "any": a timer may fire between any two steps; "idle": only when no process can step
+  // "settle": the network delivers everything after each action; "interleave": segments are held
+  // per flow and each delivery is a choice point; "": as the script's `network` line says.
+  std::string network;
+  std::uint32_t drops = 0;  // with interleave: SYNs that may be lost per run
 };
 int run_explore_command(const ExploreArgs& args, std::ostream& out, std::ostream& err);
 int run_explore_command(const ExploreArgs& args, std::span<const model::Profile* const> registry, std::ostream& out,

@@ -69,6 +69,10 @@ int run_explore_command(const ExploreArgs& args, std::span<const model::Profile*
     err << "portlab: bad --timers '" << args.timers << "'; expected any or idle\n";
     return kExitBadInput;
   }
+  if (!args.network.empty() && args.network != "settle" && args.network != "interleave") {
+    err << "portlab: bad --network '" << args.network << "'; expected settle or interleave\n";
+    return kExitBadInput;
+  }
   auto loaded = load_script(args.file, args.os, registry, err);
   if (!loaded) return kExitBadInput;
   const auto& script = loaded->script;
@@ -92,6 +96,8 @@ int run_explore_command(const ExploreArgs& args, std::span<const model::Profile*
     o.graph = !args.dot.empty();
     o.max_graph_states = args.max_graph_states;
     o.timers_when_idle = args.timers == "idle";
+    if (!args.network.empty()) o.network_interleave = args.network == "interleave";
+    o.max_drops = args.drops;
     auto run = sim::run_explore(script, *text, o);
     if (!run.report) {
       err << run.error->render();

@@ -104,6 +104,12 @@ int main(int argc, char** argv) {
                           "When timers fire: any (between any two steps, the default) or idle (only when no process "
                           "can take a step)");
   explore_cmd->add_option("--step-time", explore.step_time, "Virtual time before each call, as for check (default 1ms)");
+  explore_cmd->add_option("--network", explore.network,
+                          "settle (every segment arrives at once, in order) or interleave (segments held per flow, each "
+                          "delivery a choice point); default: the script's `network` line, else settle");
+  explore_cmd->add_option("--drops", explore.drops,
+                          "With --network interleave: at most N SYNs lost per run, each loss a choice point (the "
+                          "model retransmits only SYNs; default 0)");
 
   try {
     app.parse(argc, argv);

@@ -118,7 +118,7 @@ struct ScriptWalker {
       for (const auto& alt : ex.alternatives) {
         c.loc(alt.loc, "expected result", line);
         const int set = alt.error.has_value() + alt.integer.has_value() + alt.endpoint.has_value() +
-                        alt.opt_value.has_value();
+                        alt.opt_value.has_value() + alt.any_error;
         if (set != 1) c.fail("line " + std::to_string(line) + ": an expected result with " + std::to_string(set) + " forms");
         if (alt.integer) integer(*alt.integer, "expected integer");
         if (alt.endpoint) endpoint(*alt.endpoint, "expected address");
@@ -134,6 +134,10 @@ struct ScriptWalker {
   }
   void operator()(const WaitStep& w) {
     if (w.duration < model::Duration::zero()) c.fail("line " + std::to_string(line) + ": negative wait");
+  }
+  void operator()(const DeliverStep& d) {
+    endpoint(d.src, "source address");
+    endpoint(d.dst, "destination address");
   }
   void operator()(const ExpectStep& es) {
     for (const auto& o : es.os) c.loc(o.loc, "OS name", line);

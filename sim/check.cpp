@@ -108,7 +108,8 @@ class Runner {
         registry_(registry_or_all(o.registry)),
         seed_(o.seed),
         step_time_(o.step_time),
-        max_virtual_time_(o.max_virtual_time) {}
+        max_virtual_time_(o.max_virtual_time),
+        interleave_(o.network_interleave.value_or(s.network && s.network->interleave)) {}
 
   std::optional<Diagnostic> validate() {
     if (max_virtual_time_ <= model::Duration::zero() || max_virtual_time_ > kMaxVirtualTimeLimit)
@@ -199,6 +200,11 @@ class Runner {
           }
         }
       }
+      if (const auto* ds = std::get_if<DeliverStep>(&step.body); ds && !interleave_) {
+        return error(step.loc, std::string(ds->drop ? "'drop'" : "'deliver'") +
+                                   " moves a segment held by 'network interleave'; expected a 'network "
+                                   "interleave' line after the host lines (or portlab explore --network interleave)");
+      }
       // A socket lives on one host: using it from another is a mistake in the script.
       if (auto* cs = std::get_if<CallStep>(&step.body)) {
         const std::size_t h = host_index(cs->host);
@@ -234,6 +240,7 @@ class Runner {
     // The script's network (latency, jitter, SYN loss) holds for check too; middleboxes and
     // workloads belong to `portlab simulate`.
     if (script_.network) world.set_network(network_config(*script_.network));
+    world.set_hold(interleave_);
     return world;
   }
 
@@ -264,6 +271,15 @@ class Runner {
 
   const model::Profile& profile() const { return *profile_; }
   const std::vector<std::string>& host_names() const { return host_names_; }
+  bool interleave() const { return interleave_; }
+
+  bool result_matches(const Expectation& ex, const model::CallResult& result, Variables& vars) {
+    vars_ = &vars;  // read only here: matches() looks variables up
+    bool any = false;
+    for (const auto& alt : ex.alternatives) any = any || matches(alt, result);
+    vars_ = nullptr;
+    return ex.negated ? !any : any;
+  }
 
   CheckReport run() {
     World world = make_world();
@@ -353,6 +369,12 @@ class Runner {
         for (const auto& o : *l)
           if (auto e = check(o)) return e;
     }
+    for (const auto& prop : script_.properties) {  // check does not run them, explore does
+      const std::vector<OsRef>& l =
+          prop.call ? prop.call->results.os : std::get<ExpectStep>(prop.expr.body).os;
+      for (const auto& o : l)
+        if (auto e = check(o)) return e;
+    }
     return std::nullopt;
   }
 
@@ -441,9 +463,13 @@ class Runner {
 
   std::string format_expected(const Expectation& ex) const {
     std::string out;
-    for (const auto& alt : ex.alternatives) {
-      if (!out.empty()) out += " | ";
-      if (alt.error) {
+    if (ex.negated) out += "not ";
+    for (std::size_t k = 0; k < ex.alternatives.size(); ++k) {
+      const ExpectedValue& alt = ex.alternatives[k];
+      if (k > 0) out += " | ";
+      if (alt.any_error) {
+        out += "-1 (any error)";
+      } else if (alt.error) {
         out += "-1 " + std::string(model::name(*alt.error));
       } else if (alt.integer) {
         if (auto* i = std::get_if<std::int64_t>(&*alt.integer)) {
@@ -464,6 +490,7 @@ class Runner {
   }
 
   bool matches(const ExpectedValue& alt, const model::CallResult& r) const {
+    if (alt.any_error) return r.err != Errno::ok;
     if (alt.error) return r.err == *alt.error;
     if (r.err != Errno::ok) return false;
     if (alt.integer) {
@@ -556,6 +583,7 @@ class Runner {
     }
     r.result = format_result(o.result);
     r.value = o.result.value;
+    r.call_result = o.result;
     if (o.waited > model::Duration::zero())
       r.events.push_back("blocked for " + model::format_duration(o.waited));
     if (cs.bind_var) {
@@ -568,9 +596,10 @@ class Runner {
     if (const Expectation* ex = expectation_for(cs, profile_->name)) {
       r.checked = true;
       r.expected = format_expected(*ex);
-      r.ok = false;
+      bool any = false;
       for (const auto& alt : ex->alternatives)
-        if (matches(alt, o.result)) r.ok = true;
+        if (matches(alt, o.result)) any = true;
+      r.ok = ex->negated ? !any : any;
       if (!r.ok) r.message = "expected " + r.expected + ", got " + r.result;
     }
   }
@@ -597,6 +626,38 @@ class Runner {
   }
 
   void run_step(const WaitStep& ws, StepReport&) { world_->advance_to(world_->now() + ws.duration); }
+
+  // deliver SRC -> DST: the head of the flow arrives now (no time passes). Fails when the flow
+  // holds nothing: the script expected a segment that was never sent, or already delivered.
+  void run_step(const DeliverStep& ds, StepReport& r) {
+    const auto src = endpoint(ds.src);
+    const auto dst = endpoint(ds.dst);
+    if (!src || !dst) return not_run(r, "a port variable holds no value");
+    if (ds.drop) {
+      std::string not_syn;
+      if (world_->drop_syn(wire(*src), wire(*dst), &not_syn)) {
+        r.result = "dropped";
+        return;
+      }
+      if (!not_syn.empty()) {
+        r.result = "not a SYN";
+        r.checked = true;
+        r.ok = false;
+        r.expected = "a held SYN";
+        r.message = "only a SYN can be dropped (assumption sim.loss-syn-only: the model retransmits no other "
+                    "segment); the head of the flow is " + not_syn;
+        return;
+      }
+    } else if (world_->deliver(wire(*src), wire(*dst))) {
+      r.result = "delivered";
+      return;
+    }
+    r.result = "nothing held";
+    r.checked = true;
+    r.ok = false;
+    r.expected = "a held segment";
+    r.message = "no segment is held on the flow " + src->to_string() + " -> " + dst->to_string();
+  }
 
   void run_step(const ExpectStep& es, StepReport& r) {
     if (!applies_to(es.os, profile_->name)) {
@@ -686,6 +747,7 @@ class Runner {
   std::uint64_t seed_;
   model::Duration step_time_;
   model::Duration max_virtual_time_;
+  bool interleave_ = false;
   std::vector<std::string> host_names_;
   std::vector<const model::Profile*> host_profiles_;  // parallel to host_names_
   Variables* vars_ = nullptr;
@@ -780,6 +842,10 @@ StepReport StepRunner::run(const script::Step& step, World& world, Variables& va
 }
 const model::Profile& StepRunner::profile() const { return impl_->runner.profile(); }
 const std::vector<std::string>& StepRunner::host_names() const { return impl_->runner.host_names(); }
+bool StepRunner::interleave() const { return impl_->runner.interleave(); }
+bool StepRunner::matches(const script::Expectation& ex, const model::CallResult& result, Variables& vars) const {
+  return impl_->runner.result_matches(ex, result, vars);
+}
 
 CheckRun run_check(const script::Script& script, std::string_view source, const CheckOptions& options) {
   Runner runner(script, source, options);

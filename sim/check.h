@@ -43,6 +43,7 @@ struct StepReport {
   model::TimePoint at{};             // virtual time when the step ended
   model::Duration waited{};          // how long a blocking call blocked
   bool would_block = false;          // StepRunner with deferred blocking: the call cannot complete yet
+  std::optional<model::CallResult> call_result;  // a call that ran: its result (for call properties)
 };
 
 struct CheckReport {
@@ -73,6 +74,9 @@ struct CheckOptions {
   // Virtual time the whole run may cover: the sum of `wait` steps and per-call step times is
   // checked before the run; a blocking call that carries the clock past it stops the run.
   model::Duration max_virtual_time = std::chrono::hours(24 * 7);
+  // Hold segments per flow (`network interleave`) or not, whatever the script's `network` line
+  // says; nullopt: as the script says. `portlab explore --network`.
+  std::optional<bool> network_interleave = std::nullopt;
 };
 
 // The largest value CheckOptions::max_virtual_time (and --max-virtual-time) accepts: 100 years,
@@ -134,6 +138,10 @@ class StepRunner {
   StepReport run(const script::Step& step, World& world, Variables& vars, bool detail) const;
   const model::Profile& profile() const;
   const std::vector<std::string>& host_names() const;
+  // Whether segments are held per flow (`network interleave`, or CheckOptions::network_interleave).
+  bool interleave() const;
+  // Whether a call's result matches `ex` (`!=` negates), with the variables of `vars` (not changed).
+  bool matches(const script::Expectation& ex, const model::CallResult& result, Variables& vars) const;
 
  private:
   struct Impl;

@@ -54,10 +54,11 @@ struct Node {
   World world;
   Variables vars;
   std::vector<ProcState> procs;
+  std::uint32_t drops = 0;  // SYNs lost so far (ExploreOptions::max_drops)
 };
 
 // An action, packed: kind in the top byte, process in the next, branch in the low half.
-enum class ActionKind : std::uint8_t { step = 0, choose = 1, timer = 2 };
+enum class ActionKind : std::uint8_t { step = 0, choose = 1, timer = 2, deliver = 3, drop = 4 };
 using Action = std::uint32_t;
 Action make_action(ActionKind k, std::size_t proc, std::size_t branch = 0) {
   return (static_cast<std::uint32_t>(k) << 24) | (static_cast<std::uint32_t>(proc) << 16) |
@@ -65,7 +66,21 @@ Action make_action(ActionKind k, std::size_t proc, std::size_t branch = 0) {
 }
 ActionKind kind_of(Action a) { return static_cast<ActionKind>(a >> 24); }
 std::size_t proc_of(Action a) { return (a >> 16) & 0xff; }
-std::size_t branch_of(Action a) { return a & 0xffff; }
+std::size_t branch_of(Action a) { return a & 0xffff; }  // a choose's branch, or a delivery's flow
+
+// The `deliver SRC -> DST` step that delivers the head of `f`: what the replay script says.
+Step deliver_step(const World::HeldFlow& f, bool drop = false) {
+  Step st;
+  DeliverStep d;
+  d.drop = drop;
+  d.src.addr = f.src.addr;
+  d.src.port = f.src.port;
+  d.dst.addr = f.dst.addr;
+  d.dst.port = f.dst.port;
+  st.body = std::move(d);
+  st.text = (drop ? "drop " : "deliver ") + f.src.to_string() + " -> " + f.dst.to_string();
+  return st;
+}
 
 std::string trim_copy(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -113,11 +128,14 @@ struct Outcome {
   std::vector<std::string> timer_events;
   model::Duration waited{};  // timer: how far time jumped
   bool violation = false;    // the step's expectation failed
+  std::optional<std::size_t> call_property;  // or the call violates this call property
+  std::string step_text;     // deliver: the step as the replay script writes it
 };
 
 class Space {
  public:
-  Space(const Script& s, std::string_view source, const CheckOptions& o) : script_(s), runner_(s, source, o) {}
+  Space(const Script& s, std::string_view source, const CheckOptions& o, std::uint32_t max_drops)
+      : script_(s), runner_(s, source, o), max_drops_(max_drops) {}
 
   std::optional<Diagnostic> validate() { return runner_.validate(); }
 
@@ -177,6 +195,14 @@ class Space {
         out.push_back(make_action(ActionKind::step, p));
       }
     }
+    if (runner_.interleave()) {
+      const auto flows = n.world.held_flows();
+      for (std::size_t f = 0; f < flows.size() && f <= 0xffff; ++f) out.push_back(make_action(ActionKind::deliver, 0, f));
+      if (n.drops < max_drops_) {
+        for (std::size_t f = 0; f < flows.size() && f <= 0xffff; ++f)
+          if (n.world.head_is_syn(flows[f].src, flows[f].dst)) out.push_back(make_action(ActionKind::drop, 0, f));
+      }
+    }
     if (next_deadline(n.world)) out.push_back(make_action(ActionKind::timer, 0));
   }
 
@@ -211,6 +237,15 @@ class Space {
         normalize(p, n.procs[p]);
         return o;
       }
+      case ActionKind::deliver:
+      case ActionKind::drop: {
+        const bool drop = kind_of(a) == ActionKind::drop;
+        const Step st = deliver_step(n.world.held_flows().at(branch_of(a)), drop);
+        o.step_text = st.text;
+        o.report = runner_.run(st, n.world, n.vars, detail);
+        if (drop) ++n.drops;
+        return o;
+      }
       case ActionKind::step: {
         const Step& step = *current_step(n, p);
         StepReport r = runner_.run(step, n.world, n.vars, detail);
@@ -219,6 +254,7 @@ class Space {
           return o;
         }
         o.violation = r.checked && !r.ok && !r.skipped;
+        if (!o.violation) o.call_property = violated_call_property(step, r, n.vars);
         o.report = std::move(r);
         ++n.procs[p].pc;
         if (p != 0) normalize(p, n.procs[p]);
@@ -257,10 +293,27 @@ class Space {
     }
   }
 
-  // The first property the state violates, if any: (index, report).
+  // The first call property the call of `step` violates, if any.
+  std::optional<std::size_t> violated_call_property(const Step& step, const StepReport& r, Variables& vars) const {
+    const auto* cs = std::get_if<CallStep>(&step.body);
+    if (!cs || !r.call_result || !cs->call.sock) return std::nullopt;
+    for (std::size_t i = 0; i < script_.properties.size(); ++i) {
+      const Property& prop = script_.properties[i];
+      if (!prop.call) continue;
+      const CallProperty& cp = *prop.call;
+      if (cp.call != cs->call.kind || cp.sock.name != cs->call.sock->name) continue;
+      if (cp.host && cp.host != cs->host) continue;
+      if (!applies_to(cp.results.os, runner_.profile().name)) continue;
+      if (runner_.matches(cp.results, *r.call_result, vars) == prop.never) return i;
+    }
+    return std::nullopt;
+  }
+
+  // The first state property the state violates, if any: (index, report).
   std::optional<std::pair<std::size_t, StepReport>> violated_property(Node& n) const {
     for (std::size_t i = 0; i < script_.properties.size(); ++i) {
       const Property& prop = script_.properties[i];
+      if (prop.call) continue;  // a property of calls, checked as they run
       StepReport r = runner_.run(prop.expr, n.world, n.vars, false);
       if (!r.checked || r.skipped || r.rule == &sim_rule::no_descriptor) continue;  // vacuous: no such variable yet
       if (prop.never ? r.ok : !r.ok) return std::make_pair(i, std::move(r));
@@ -282,6 +335,7 @@ class Space {
       for (auto l : ps.loops) put64(out, l);
       put64(out, -1);
     }
+    if (max_drops_ > 0) put64(out, n.drops);
   }
 
   // A label for the state in the DOT graph: where each process is, and the TCP states per host.
@@ -301,6 +355,11 @@ class Space {
       }
       out += n.world.host_name(h) + ": " + (states.empty() ? "-" : states) + "\\n";
     }
+    if (runner_.interleave()) {
+      std::size_t held = 0;
+      for (const auto& f : n.world.held_flows()) held += f.segments;
+      out += "held: " + std::to_string(held) + "\\n";
+    }
     return out;
   }
 
@@ -310,6 +369,10 @@ class Space {
       case ActionKind::timer: return "timer";
       case ActionKind::choose: return process_name(p) + ": choose branch " + std::to_string(branch_of(a) + 1);
       case ActionKind::step: return process_name(p) + ": " + current_step(before, p)->text;
+      case ActionKind::deliver:
+      case ActionKind::drop:
+        return "network: " +
+               deliver_step(before.world.held_flows().at(branch_of(a)), kind_of(a) == ActionKind::drop).text;
     }
     return {};
   }
@@ -320,6 +383,7 @@ class Space {
  private:
   const Script& script_;
   StepRunner runner_;
+  std::uint32_t max_drops_ = 0;
 };
 
 // ---- Replay scripts -------------------------------------------------------------------------
@@ -349,6 +413,47 @@ std::string replay_line(const Step& step) {
     if (es->host && trim_copy(rest).rfind(*es->host + ":", 0) != 0) text = "expect " + *es->host + ":" + rest;
   }
   return text;
+}
+
+// A result of a call property as written: `-1 EADDRNOTAVAIL`, `-1`, `0`, `P`, `10.0.0.1:5000`.
+std::string result_text(const ExpectedValue& alt) {
+  if (alt.any_error) return "-1";
+  if (alt.error) return "-1 " + std::string(model::name(*alt.error));
+  if (alt.integer) {
+    if (const auto* i = std::get_if<std::int64_t>(&*alt.integer)) return std::to_string(*i);
+    return std::get<VarRef>(*alt.integer).name;
+  }
+  if (alt.endpoint) {
+    const std::string port = std::holds_alternative<std::uint16_t>(alt.endpoint->port)
+                                 ? std::to_string(std::get<std::uint16_t>(alt.endpoint->port))
+                                 : std::get<VarRef>(alt.endpoint->port).name;
+    const std::string addr = alt.endpoint->addr.to_string();
+    return (alt.endpoint->addr.family() == model::Family::inet6 ? "[" + addr + "]" : addr) + ":" + port;
+  }
+  if (alt.opt_value) return model::format_value(*alt.opt_value);
+  return "?";
+}
+
+// The step that violates a call property, as the replay script's last line: the call as written
+// (with its host prefix), its own expected results replaced by the property's, `!=` for `never`
+// and `=` for `always`, so that `portlab check` fails there exactly when the property is violated.
+std::string call_property_line(const Step& step, const Property& prop) {
+  const auto& cs = std::get<CallStep>(step.body);
+  std::string text = replay_line(step);
+  // The call's closing parenthesis: the first ')' after the call name outside a string.
+  const std::string name(script::name(cs.call.kind));
+  std::size_t at = text.find(name + "(");
+  bool in_string = false;
+  for (std::size_t i = at == std::string::npos ? 0 : at; i < text.size(); ++i) {
+    if (text[i] == '"') in_string = !in_string;
+    if (text[i] == ')' && !in_string) {
+      text.resize(i + 1);
+      break;
+    }
+  }
+  std::string results;
+  for (const auto& alt : prop.call->results.alternatives) results += (results.empty() ? "" : " | ") + result_text(alt);
+  return text + (prop.never ? " != " : " = ") + results;
 }
 
 // `always X` -> `expect X`; `never X` -> `expect` with the comparison negated.
@@ -383,6 +488,7 @@ struct Found {
   std::uint32_t state = 0;          // the state where it was found (the parent, for a step's expectation)
   std::optional<Action> action;     // the failing step, if the violation is a transition
   std::size_t property = 0;
+  bool call_property = false;  // the failing action is a call that violates properties[property]
 };
 
 constexpr int kStopTime = 1;
@@ -394,6 +500,7 @@ struct Succ {
   std::uint64_t fp = 0;
   std::optional<Node> node;  // moved into the next frontier if new; empty for a state known already
   bool step_violation = false;
+  std::optional<std::size_t> call_property;  // with step_violation: a call property, not the step's expectation
   bool property_violation = false;
   std::size_t property = 0;
   bool deadlock = false;  // the parent is a deadlock (no action at all); no child
@@ -407,6 +514,7 @@ CheckOptions check_options(const ExploreOptions& o) {
   c.profile = o.profile;
   c.registry = o.registry;
   c.max_virtual_time = kMaxVirtualTimeLimit;
+  c.network_interleave = o.network_interleave;
   return c;
 }
 
@@ -414,12 +522,16 @@ class Search {
  public:
   Search(const Script& s, std::string_view source, const ExploreOptions& o) : script_(s), source_(source), opts_(o) {
     const unsigned t = std::max(1u, std::min(o.threads, 64u));
-    for (unsigned i = 0; i < t; ++i) spaces_.push_back(std::make_unique<Space>(s, source, check_options(o)));
+    for (unsigned i = 0; i < t; ++i)
+      spaces_.push_back(std::make_unique<Space>(s, source, check_options(o), o.max_drops));
   }
 
   std::optional<Diagnostic> validate() {
     for (auto& sp : spaces_)
       if (auto e = sp->validate()) return e;
+    if (opts_.max_drops > 0 && !spaces_[0]->runner().interleave())
+      return Diagnostic{script_.file, {}, "losing SYNs (--drops) needs network interleave (--network interleave, or "
+                                          "a 'network interleave' line)", {}};
     return std::nullopt;
   }
 
@@ -432,6 +544,8 @@ class Search {
     rep.os = std::string(sp.runner().profile().name);
     rep.seed = opts_.seed;
     rep.threads = static_cast<unsigned>(spaces_.size());
+    rep.interleave = sp.runner().interleave();
+    rep.max_drops = opts_.max_drops;
 
     std::string buf;
     Node root = sp.initial();
@@ -484,7 +598,12 @@ class Search {
           ++rep.stats.transitions;
           if (opts_.graph) graph_edge(s);
           if (s.step_violation) {
-            found = Found{"expectation", s.parent, s.action, 0};
+            if (s.call_property) {
+              const std::size_t i = *s.call_property;
+              found = Found{script_.properties[i].never ? "never" : "always", s.parent, s.action, i, true};
+            } else {
+              found = Found{"expectation", s.parent, s.action, 0};
+            }
             break;
           }
           if (!s.node || !visited_.insert(s.fp)) continue;
@@ -585,8 +704,9 @@ class Search {
         s.parent = id;
         s.action = a;
         if (opts_.graph && id < opts_.max_graph_states) s.label = sp.action_label(node, a);
-        if (o.violation) {
+        if (o.violation || o.call_property) {
           s.step_violation = true;
+          s.call_property = o.call_property;
           out.push_back(std::move(s));
           return;  // nothing after it in this chunk can come first
         }
@@ -632,6 +752,7 @@ class Search {
         script_.file, sp.runner().profile().name, opts_.seed, sp.runner().profile().name, opts_.seed);
     replay += fmt::format("os {}\n", sp.runner().profile().name);
     for (const auto& h : script_.hosts) replay += host_line(h) + "\n";
+    if (sp.runner().interleave()) replay += "network interleave\n";
     Node n = sp.initial();
     n.world.set_trace_segments(true);  // the trace shows every segment sent (logging only)
     int number = 0;
@@ -639,7 +760,9 @@ class Search {
       const Action a = path[i];
       TraceStep ts;
       ts.number = ++number;
-      ts.who = kind_of(a) == ActionKind::timer ? "timer" : sp.process_name(proc_of(a));
+      ts.who = kind_of(a) == ActionKind::timer                                         ? "timer"
+               : kind_of(a) == ActionKind::deliver || kind_of(a) == ActionKind::drop ? "network"
+                                                                                       : sp.process_name(proc_of(a));
       const Step* step = kind_of(a) == ActionKind::step ? sp.current_step(n, proc_of(a)) : nullptr;
       Outcome o = sp.apply(n, a, true);
       switch (kind_of(a)) {
@@ -652,10 +775,27 @@ class Search {
           ts.what = "choose branch " + std::to_string(branch_of(a) + 1);
           replay += "# " + ts.who + ": " + ts.what + "\n";
           break;
+        case ActionKind::deliver:
+        case ActionKind::drop:
+          ts.what = o.step_text;
+          replay += ts.what + "\n";
+          if (o.report) {
+            ts.result = o.report->result;
+            ts.events = o.report->events;
+            for (auto& c : o.report->changes) ts.events.push_back(c);
+          }
+          break;
         case ActionKind::step: {
           ts.what = step->text;
           ts.line = step->loc.line;
-          replay += replay_line(*step) + (ts.who == "main" ? "" : "  # " + ts.who) + "\n";
+          const bool breaks_property = f.call_property && i + 1 == path.size();
+          if (breaks_property) {
+            const Property& prop = script_.properties[f.property];
+            replay += call_property_line(*step, prop) + "   # the property, line " +
+                      std::to_string(prop.expr.loc.line) + (ts.who == "main" ? "" : "; " + ts.who) + "\n";
+          } else {
+            replay += replay_line(*step) + (ts.who == "main" ? "" : "  # " + ts.who) + "\n";
+          }
           if (o.report) {
             ts.result = o.report->result;
             if (o.report->rule) ts.rule = std::string(o.report->rule->id);
@@ -665,6 +805,12 @@ class Search {
               ts.failed = true;
               cx.message = fmt::format("{}:{}:{}: {}", script_.file, o.report->line, o.report->column,
                                        o.report->message);
+            } else if (breaks_property && o.call_property == f.property) {
+              const Property& prop = script_.properties[f.property];
+              ts.failed = true;
+              cx.message = fmt::format("{}:{}:{}: '{}' is violated by the call at line {}: got {}", script_.file,
+                                       prop.expr.loc.line, prop.expr.loc.column, prop.expr.text, step->loc.line,
+                                       o.report->result);
             }
           }
           break;
@@ -672,7 +818,7 @@ class Search {
       }
       cx.trace.push_back(std::move(ts));
     }
-    if (f.kind == "always" || f.kind == "never") {
+    if ((f.kind == "always" || f.kind == "never") && !f.call_property) {
       const Property& prop = script_.properties[f.property];
       auto v = sp.violated_property(n);
       cx.message = fmt::format("{}:{}:{}: '{}' is violated: {}", script_.file, prop.expr.loc.line, prop.expr.loc.column,
@@ -815,7 +961,7 @@ ExploreRun run_explore(const script::Script& script, std::string_view source, co
 std::vector<std::uint64_t> random_run_fingerprints(const script::Script& script, std::string_view source,
                                                    const ExploreOptions& options, std::uint64_t walk_seed,
                                                    std::size_t max_steps) {
-  Space sp(script, source, check_options(options));
+  Space sp(script, source, check_options(options), options.max_drops);
   if (sp.validate()) return {};
   std::mt19937_64 rng(walk_seed);
   std::vector<std::uint64_t> out;
@@ -858,6 +1004,14 @@ std::string_view name(Verdict v) {
 std::string format_text(const ExploreReport& r) {
   std::string out = fmt::format("{}: os {}, seed {}, {} thread{}\n", r.file, r.os, r.seed, r.threads,
                                 r.threads == 1 ? "" : "s");
+  if (r.interleave) {
+    out += "network: interleave (segments held per flow; each delivery a choice point)";
+    if (r.max_drops > 0)
+      out += fmt::format(", at most {} SYN{} lost per run (assumption sim.loss-syn-only: the model retransmits no "
+                         "other segment)",
+                         r.max_drops, r.max_drops == 1 ? "" : "s");
+    out += "\n";
+  }
   switch (r.verdict) {
     case Verdict::safe: out += "verdict: safe (every interleaving explored, no violation)\n"; break;
     case Verdict::violation: out += "verdict: UNSAFE (" + r.counterexample->kind + ")\n"; break;
@@ -893,6 +1047,10 @@ std::string format_json(const ExploreReport& r) {
   j["os"] = r.os;
   j["seed"] = r.seed;
   j["threads"] = r.threads;
+  if (r.interleave) {
+    j["network"] = "interleave";
+    j["max_drops"] = r.max_drops;
+  }
   j["verdict"] = r.verdict == Verdict::safe ? "safe" : r.verdict == Verdict::violation ? "violation" : "limit";
   if (r.verdict == Verdict::limit) j["limit"] = r.limit_message;
   auto& s = j["stats"];

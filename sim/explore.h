@@ -6,7 +6,11 @@
 //     passes, the call runs, the network settles at zero latency);
 //   - firing the earliest pending timer of the world (virtual time jumps to its deadline: a
 //     `wait` in the replay script);
-//   - a process choosing one branch of a `choose`.
+//   - a process choosing one branch of a `choose`;
+//   - with `network interleave`: delivering the segment at the head of one flow (a `deliver` step
+//     in the replay script). Segments are then held per flow instead of arriving at once;
+//   - with `network interleave` and max_drops > 0: losing the SYN at the head of one flow (a `drop`
+//     step), at most max_drops times per run.
 // An accept, recv or send that would wait for another process makes its process not enabled until
 // it can complete. Every counterexample is therefore a linear sequence of steps and waits: a
 // `portlab check` script that replays it to the same failure.
@@ -46,6 +50,13 @@ struct ExploreOptions {
   // Timers are choice points at every state (false), or fire only when no process can take a
   // step (true: "the application is never slower than the kernel's timers"; --timers idle).
   bool timers_when_idle = false;
+  // Segments held per flow, each delivery a choice point (true: `--network interleave`), or the
+  // network settling after every action (false); nullopt: as the script's `network` line says.
+  std::optional<bool> network_interleave = std::nullopt;
+  // With network interleave: at most this many SYNs may be lost in one run (each loss a choice
+  // point: "drop the head of flow F" when it is a SYN). Assumption sim.loss-syn-only: the model
+  // retransmits only SYNs, so no other segment may be lost.
+  std::uint32_t max_drops = 0;
 };
 
 struct ExploreStats {
@@ -65,7 +76,7 @@ enum class Verdict : std::uint8_t { safe, violation, limit };
 
 struct TraceStep {
   int number = 0;
-  std::string who;     // a process name ("main" for the steps outside processes), or "timer"
+  std::string who;     // a process name ("main" for the steps outside processes), "timer" or "network"
   std::string what;    // the step as written, "wait 60s", or "choose branch 2"
   std::string result;  // "0", "-1 EADDRNOTAVAIL", "blocked forever", ""
   std::string rule;    // the deciding rule id, or ""
@@ -75,7 +86,7 @@ struct TraceStep {
 };
 
 struct Counterexample {
-  std::string kind;     // "expectation", "always", "never", "deadlock"
+  std::string kind;     // "expectation", "always", "never", "deadlock" (a call property: "always"/"never")
   std::string message;  // what failed, with file:line:col
   std::vector<TraceStep> trace;
   std::string replay;  // a linear script: `portlab check` on it fails the same way
@@ -86,6 +97,8 @@ struct ExploreReport {
   std::string os;
   std::uint64_t seed = 0;
   unsigned threads = 1;
+  bool interleave = false;      // the network held segments per flow (network interleave)
+  std::uint32_t max_drops = 0;  // SYN losses allowed per run
   Verdict verdict = Verdict::safe;
   std::string limit_message;  // Verdict::limit: which limit, and where
   ExploreStats stats;

@@ -136,6 +136,11 @@ void expect_replays(const ExploreReport& r, const std::string& what) {
     EXPECT_EQ(first_fail->result, cx.trace.back().result);
   } else if (cx.kind == "deadlock") {
     EXPECT_EQ(first_fail->result, "blocked forever");
+  } else if (cx.trace.back().failed) {
+    // A call property: the replay's last step is that call, carrying the property's results
+    // (`!=` for never), and it returns the same result as in the trace.
+    EXPECT_EQ(first_fail->result, cx.trace.back().result);
+    EXPECT_EQ(first_fail->text.find("expect"), std::string::npos) << first_fail->text;
   } else {
     EXPECT_EQ(first_fail->text.rfind("expect", 0), 0u);
   }
@@ -392,4 +397,297 @@ expect count ESTABLISHED == 2
 }
 
 }  // namespace
+// ---- Properties over call results (issue #5: `never connect(c) = -1 EADDRNOTAVAIL`) ----
+
+TEST(ExploreCallProperties, NeverEaddrnotavail_IsViolatedByTheRedial_AndTheReplayEndsWithTheForbiddenResult) {
+  const auto r = explore(load_example("explore-redial-never-eaddrnotavail.pls"));
+  ASSERT_EQ(r.verdict, Verdict::violation);
+  EXPECT_EQ(r.counterexample->kind, "never");
+  EXPECT_EQ(last(r).what, "connect(c2, 10.0.0.2:80)");
+  EXPECT_EQ(last(r).result, "-1 EADDRNOTAVAIL");
+  EXPECT_TRUE(last(r).failed);
+  EXPECT_NE(r.counterexample->message.find("'never client: connect(c2) = -1 EADDRNOTAVAIL' is violated by the call"),
+            std::string::npos)
+      << r.counterexample->message;
+  EXPECT_NE(r.counterexample->replay.find("client: connect(c2, 10.0.0.2:80) != -1 EADDRNOTAVAIL   # the property"),
+            std::string::npos)
+      << r.counterexample->replay;
+  expect_replays(r, "never connect(c2)");
+}
+
+TEST(ExploreCallProperties, MatchOnlyTheirCallAndVariable_AndOnlyUnderTheirOses) {
+  // close(c) returns 0; the property is about close(d), which no step calls.
+  const auto other_var = load_text("c = socket(inet, stream)\nd = socket(inet, stream)\nnever close(d) = 0\n"
+                                   "process p {\n  close(c) = 0\n}\n");
+  EXPECT_EQ(explore(other_var).verdict, Verdict::safe);
+  // The same call and variable, but a property for FreeBSD only.
+  const auto l = load_text("c = socket(inet, stream)\nnever close(c) = 0 @freebsd\nprocess p {\n  close(c) = 0\n}\n");
+  EXPECT_EQ(explore(l, "linux").verdict, Verdict::safe);
+  const auto f = explore(l, "freebsd");
+  ASSERT_EQ(f.verdict, Verdict::violation);
+  expect_replays(f, "never close(c) @freebsd");
+}
+
+TEST(ExploreCallProperties, AlwaysIsViolatedByAnyOtherResult_AndMinusOneMeansAnyError) {
+  const auto l = load_text(R"(c = socket(inet, stream)
+d = socket(inet, stream)
+always bind(d) = 0
+process p {
+  bind(c, 127.0.0.1:7000) = 0
+}
+process q {
+  bind(d, 127.0.0.1:7000)
+}
+)");
+  const auto r = explore(l);
+  ASSERT_EQ(r.verdict, Verdict::violation);
+  EXPECT_EQ(r.counterexample->kind, "always");
+  EXPECT_EQ(last(r).result, "-1 EADDRINUSE");
+  EXPECT_NE(r.counterexample->replay.find("bind(d, 127.0.0.1:7000) = 0   # the property"), std::string::npos)
+      << r.counterexample->replay;
+  expect_replays(r, "always bind(d) = 0");
+  const auto any = load_text(R"(c = socket(inet, stream)
+d = socket(inet, stream)
+never bind(d) = -1
+process p {
+  bind(c, 127.0.0.1:7000) = 0
+}
+process q {
+  bind(d, 127.0.0.1:7000)
+}
+)");
+  const auto a = explore(any);
+  ASSERT_EQ(a.verdict, Verdict::violation);
+  EXPECT_NE(a.counterexample->replay.find("bind(d, 127.0.0.1:7000) != -1   # the property"), std::string::npos)
+      << a.counterexample->replay;
+  expect_replays(a, "never bind(d) = -1");
+}
+
+// ---- Network nondeterminism: `network interleave` (issue #5) ----
+
+ExploreOptions interleaved() {
+  ExploreOptions o;
+  o.network_interleave = true;
+  return o;
+}
+
+TEST(ExploreInterleave, DeliveryOrder_DecidesTheVerdict_SafeWhenTheNetworkSettles_UnsafeWhenHeld) {
+  const auto l = load_example("explore-delivery-order.pls");
+  const auto settled = explore(l);
+  EXPECT_EQ(settled.verdict, Verdict::safe);
+  const auto held = explore(l, "linux", interleaved());
+  ASSERT_EQ(held.verdict, Verdict::violation);
+  EXPECT_EQ(held.counterexample->kind, "never");
+  // The peer's FIN is still in flight when our shutdown() sends ours: the FINs cross, and the
+  // peer's ACK of our FIN puts the client in TIME-WAIT.
+  const auto& t = held.counterexample->trace;
+  ASSERT_GE(t.size(), 3u);
+  EXPECT_EQ(t[t.size() - 4].what, "client: shutdown(c, SHUT_WR) = 0");
+  for (std::size_t i = t.size() - 3; i < t.size(); ++i) {
+    EXPECT_EQ(t[i].who, "network");
+    EXPECT_EQ(t[i].what.rfind("deliver ", 0), 0u) << t[i].what;
+  }
+  EXPECT_NE(held.counterexample->replay.find("\nnetwork interleave\n"), std::string::npos);
+  EXPECT_NE(held.counterexample->replay.find("\ndeliver 10.0.0.1:5000 -> 10.0.0.2:80\n"), std::string::npos);
+  expect_replays(held, "delivery order");
+}
+
+TEST(ExploreInterleave, TheScriptsNetworkLine_TurnsItOn_AndTheOptionOverridesIt) {
+  auto text = read_file(std::string(PORTLAB_SOURCE_DIR) + "/examples/explore-delivery-order.pls");
+  text.replace(text.find("server: l = socket"), 0, "network interleave\n");
+  const auto l = load_text(text, "examples/explore-delivery-order.pls");
+  EXPECT_EQ(explore(l).verdict, Verdict::violation);
+  ExploreOptions settle;
+  settle.network_interleave = false;
+  EXPECT_EQ(explore(l, "linux", settle).verdict, Verdict::safe);
+}
+
+TEST(ExploreInterleave, HeldSegmentsArePartOfTheState_MoreStatesThanWhenTheNetworkSettles) {
+  const auto l = load_example("explore-linger0-safe.pls");
+  const auto settled = explore(l);
+  const auto held = explore(l, "linux", interleaved());
+  EXPECT_NE(held.verdict, Verdict::limit);
+  EXPECT_GT(held.stats.states, settled.stats.states);
+}
+
+TEST(ExploreInterleave, RandomRuns_ReachOnlyStatesTheSearchExplored) {
+  for (const char* name : {"explore-delivery-order.pls", "explore-linger0-safe.pls"}) {
+    const auto l = load_example(name);
+    ExploreOptions o = interleaved();
+    o.keep_fingerprints = true;
+    o.timers_when_idle = true;
+    const auto r = explore(l, "linux", o);
+    ASSERT_FALSE(r.fingerprints.empty());
+    for (std::uint64_t walk = 1; walk <= 20; ++walk) {
+      for (std::uint64_t fp : random_run_fingerprints(l.script, l.text, o, walk)) {
+        if (r.verdict == Verdict::violation) break;  // the search stopped early
+        EXPECT_TRUE(std::binary_search(r.fingerprints.begin(), r.fingerprints.end(), fp)) << name << " walk " << walk;
+      }
+    }
+  }
+}
+
+TEST(ExploreInterleave, OneAndTwoThreads_GiveTheSameVerdictStatesAndCounterexample) {
+  for (const char* name : {"explore-delivery-order.pls", "explore-shutdown-then-linger0.pls", "ice-tcp-redial.pls"}) {
+    const auto l = load_example(name);
+    ExploreOptions one = interleaved(), two = interleaved();
+    two.threads = 2;
+    const auto a = explore(l, "linux", one);
+    const auto b = explore(l, "linux", two);
+    EXPECT_EQ(a.verdict, b.verdict) << name;
+    EXPECT_EQ(a.stats.states, b.stats.states) << name;
+    EXPECT_EQ(a.stats.transitions, b.stats.transitions) << name;
+    ASSERT_EQ(a.counterexample.has_value(), b.counterexample.has_value()) << name;
+    if (a.counterexample) {
+      EXPECT_EQ(a.counterexample->replay, b.counterexample->replay) << name;
+      expect_replays(a, name);
+    }
+  }
+}
+
+// `portlab check` under `network interleave`: what a replay script relies on.
+CheckReport check_text(const std::string& text) {
+  auto parsed = script::parse_script(text, "t.pls");
+  if (!parsed.script) {
+    ADD_FAILURE() << parsed.error->render();
+    return {};
+  }
+  auto run = run_check(*parsed.script, text, {});
+  if (!run.report) {
+    ADD_FAILURE() << run.error->render();
+    return {};
+  }
+  return std::move(*run.report);
+}
+
+TEST(CheckInterleave, SegmentsWaitInTheirFlow_UntilDeliverMovesTheHead) {
+  const auto r = check_text(R"(host a 10.0.0.1
+host b 10.0.0.2
+network interleave
+b: l = socket(inet, stream)
+b: bind(l, 0.0.0.0:80) = 0
+b: listen(l, 16) = 0
+a: c = socket(inet, stream, nonblock)
+a: bind(c, 10.0.0.1:5000) = 0
+a: connect(c, 10.0.0.2:80) = -1 EINPROGRESS
+expect a: state c == SYN_SENT
+expect b: count SYN_RECV == 0
+deliver 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: count SYN_RECV == 1
+expect a: state c == SYN_SENT
+deliver 10.0.0.2:80 -> 10.0.0.1:5000
+expect a: state c == ESTABLISHED
+deliver 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: count ESTABLISHED == 1
+deliver 10.0.0.1:5000 -> 10.0.0.2:80
+)");
+  ASSERT_EQ(r.failures, 1) << format_text(r);
+  EXPECT_EQ(r.steps.back().result, "nothing held");
+  EXPECT_NE(r.steps.back().message.find("no segment is held on the flow 10.0.0.1:5000 -> 10.0.0.2:80"),
+            std::string::npos);
+}
+
+TEST(CheckInterleave, ABlockingCall_ReleasesTheHeldNetwork_ThenHoldingResumes) {
+  const auto r = check_text(R"(host a 10.0.0.1
+host b 10.0.0.2
+network interleave
+b: l = socket(inet, stream)
+b: bind(l, 0.0.0.0:80) = 0
+b: listen(l, 16) = 0
+a: c = socket(inet, stream)
+a: bind(c, 10.0.0.1:5000) = 0
+a: connect(c, 10.0.0.2:80) = 0
+b: x = accept(l)
+expect b: count ESTABLISHED == 1
+a: close(c) = 0
+expect a: state 10.0.0.1:5000 -> 10.0.0.2:80 == FIN_WAIT1
+expect b: state 10.0.0.2:80 -> 10.0.0.1:5000 == ESTABLISHED
+deliver 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: state 10.0.0.2:80 -> 10.0.0.1:5000 == CLOSE_WAIT
+)");
+  EXPECT_EQ(r.failures, 0) << format_text(r);
+  EXPECT_EQ(r.checks, 9) << format_text(r);
+}
+
+TEST(CheckInterleave, DeliverWithoutInterleave_IsALocatedError) {
+  const std::string text = "host a 10.0.0.1\nhost b 10.0.0.2\ndeliver 10.0.0.1:5000 -> 10.0.0.2:80\n";
+  auto parsed = script::parse_script(text, "t.pls");
+  ASSERT_TRUE(parsed.script);
+  auto run = run_check(*parsed.script, text, {});
+  ASSERT_TRUE(run.error);
+  EXPECT_EQ(run.error->loc.line, 3);
+  EXPECT_NE(run.error->message.find("expected a 'network interleave' line"), std::string::npos) << run.error->message;
+}
+
+// ---- Bounded SYN loss (`--drops N`, with network interleave) ----
+
+// A blocking connect releases every held segment: c's handshake completes with it, unless c's SYN
+// was lost first. With timers only when idle, no retransmission can time c out meanwhile.
+constexpr const char* kLostSyn = R"(host a 10.0.0.1
+host b 10.0.0.2
+network interleave
+b: l = socket(inet, stream)
+b: bind(l, 0.0.0.0:80) = 0
+b: listen(l, 16) = 0
+a: c = socket(inet, stream, nonblock)
+a: connect(c, 10.0.0.2:80) = -1 EINPROGRESS
+a: d = socket(inet, stream)
+a: connect(d, 10.0.0.2:80) = 0
+expect a: state c == ESTABLISHED
+)";
+
+TEST(ExploreDrops, ALostSyn_IsAChoicePointOnlyWhenAllowed_AndReplaysAsADropStep) {
+  const auto l = load_text(kLostSyn);
+  ExploreOptions o;
+  o.timers_when_idle = true;
+  EXPECT_EQ(explore(l, "linux", o).verdict, Verdict::safe);
+  o.max_drops = 1;
+  const auto r = explore(l, "linux", o);
+  ASSERT_EQ(r.verdict, Verdict::violation);
+  int drops = 0;
+  for (const auto& t : r.counterexample->trace) drops += t.what.rfind("drop ", 0) == 0;
+  EXPECT_EQ(drops, 1);
+  EXPECT_EQ(last(r).result, "SYN-SENT");
+  EXPECT_NE(r.counterexample->replay.find("\ndrop 10.0.0.1:"), std::string::npos) << r.counterexample->replay;
+  EXPECT_NE(format_text(r).find("at most 1 SYN lost per run (assumption sim.loss-syn-only"), std::string::npos);
+  expect_replays(r, "lost SYN");
+  ExploreOptions two = o;
+  two.threads = 2;
+  const auto b = explore(l, "linux", two);
+  EXPECT_EQ(b.stats.states, r.stats.states);
+  EXPECT_EQ(b.counterexample->replay, r.counterexample->replay);
+}
+
+TEST(ExploreDrops, WithoutInterleave_IsAnError) {
+  const auto l = load_example("explore-linger0-safe.pls");
+  ExploreOptions o;
+  o.max_drops = 1;
+  o.profile = profile("linux");
+  auto run = run_explore(l.script, l.text, o);
+  ASSERT_TRUE(run.error);
+  EXPECT_NE(run.error->message.find("needs network interleave"), std::string::npos) << run.error->message;
+}
+
+TEST(CheckInterleave, Drop_LosesTheHeadSynOnly) {
+  const auto r = check_text(R"(host a 10.0.0.1
+host b 10.0.0.2
+network interleave
+b: l = socket(inet, stream)
+b: bind(l, 0.0.0.0:80) = 0
+b: listen(l, 16) = 0
+a: c = socket(inet, stream, nonblock)
+a: bind(c, 10.0.0.1:5000) = 0
+a: connect(c, 10.0.0.2:80) = -1 EINPROGRESS
+drop 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: count SYN_RECV == 0
+wait 1s
+deliver 10.0.0.1:5000 -> 10.0.0.2:80
+expect b: count SYN_RECV == 1
+drop 10.0.0.2:80 -> 10.0.0.1:5000
+)");
+  ASSERT_EQ(r.failures, 1) << format_text(r);
+  EXPECT_EQ(r.steps.back().result, "not a SYN");
+  EXPECT_NE(r.steps.back().message.find("only a SYN can be dropped"), std::string::npos);
+}
+
 }  // namespace portlab::sim

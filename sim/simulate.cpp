@@ -200,6 +200,10 @@ std::optional<Diagnostic> Engine::setup() {
   if (!script_.properties.empty())
     return located(script_, source_, script_.properties.front().expr.loc,
                    "simulate runs workloads; always/never properties are for 'portlab explore'");
+  if (script_.network && script_.network->interleave)
+    return located(script_, source_, script_.network->loc,
+                   "simulate runs workloads over time; 'network interleave' (segments held until delivered by "
+                   "'deliver' steps) is for 'portlab check' and 'portlab explore'");
   // Steps that `check` runs have no meaning over time: reject them rather than skip them.
   for (const auto& step : script_.steps) {
     if (std::holds_alternative<script::SysctlStep>(step.body)) continue;

@@ -296,6 +296,14 @@ TEST(Simulate_Setup, CallStepsAreRejected_WithTheirLocation) {
   EXPECT_NE(run.error->message.find("portlab check"), std::string::npos);
 }
 
+TEST(Simulate_Setup, NetworkInterleave_IsRejected_WithItsLocation) {
+  const Sim s = parse("network interleave\nworkload w {\n  server local 127.0.0.1:80\n}\n");
+  auto run = run_simulate(s.script, s.text, SimulateOptions{});
+  ASSERT_TRUE(run.error.has_value());
+  EXPECT_EQ(run.error->loc.line, 1);
+  EXPECT_NE(run.error->message.find("'network interleave'"), std::string::npos) << run.error->message;
+}
+
 TEST(Simulate_Setup, ServerAddressMustBelongToTheServerHost) {
   const Sim s = parse("host a 10.0.0.1\nhost b 10.0.0.2\nworkload w {\n  client a\n  server b 10.0.0.1:80\n}\n");
   auto run = run_simulate(s.script, s.text, SimulateOptions{});

@@ -1,5 +1,6 @@
 #include "sim/world.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace portlab::sim {
@@ -135,6 +136,12 @@ void World::route(std::size_t from, std::vector<model::Segment>& out) {
       ++stats_.unroutable;
       continue;
     }
+    if (hold_) {
+      ++stats_.segments;
+      auto key = std::make_pair(seg.src, seg.dst);
+      held_[key].push_back({order_++, *to, std::move(seg)});
+      continue;
+    }
     enqueue(from, *to, std::move(seg));
   }
   out.clear();
@@ -194,6 +201,12 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
   route(h, out);
   settle();
   if (o.result.pending == model::Pending::none) return o;
+  // Restores holding when the call returns: a blocking call waits with the network settling.
+  struct HoldAgain {
+    bool& hold;
+    bool was;
+    ~HoldAgain() { hold = was; }
+  } hold_again{hold_, hold_};
   const TimePoint start = now_;
   model::CallResult first = o.result;
   if (defer_blocking_ && (first.pending == model::Pending::accept || first.pending == model::Pending::recv ||
@@ -207,6 +220,10 @@ CallOutcome World::run_call(std::size_t h, model::Fd fd, std::int64_t bytes,
     }
     o.would_block = true;
     return o;
+  }
+  if (hold_) {
+    release_held();
+    hold_ = false;
   }
   const bool linger = first.pending == model::Pending::linger;
   const bool has_deadline = linger && first.linger_timeout != Duration::max();
@@ -268,10 +285,79 @@ std::optional<model::CallResult> World::poll(std::size_t h, model::Fd fd, model:
 
 std::vector<LogEvent> World::take_log() { return std::exchange(log_, {}); }
 
+std::vector<World::HeldFlow> World::held_flows() const {
+  std::vector<HeldFlow> out;
+  out.reserve(held_.size());
+  for (const auto& [key, q] : held_) out.push_back({key.first, key.second, q.size()});
+  return out;
+}
+
+std::optional<std::string> World::deliver(const model::Endpoint& src, const model::Endpoint& dst) {
+  auto it = held_.find({src, dst});
+  if (it == held_.end()) return std::nullopt;
+  Held h = std::move(it->second.front());
+  it->second.pop_front();
+  if (it->second.empty()) held_.erase(it);
+  std::string text = h.seg.to_string();
+  if (trace_segments_) log_.push_back({now_, names_[h.to], "deliver " + text, nullptr});
+  ++stats_.events;
+  std::vector<model::Segment> out;
+  hosts_[h.to].deliver(h.seg, now_, out);
+  route(h.to, out);
+  return text;
+}
+
+bool World::head_is_syn(const model::Endpoint& src, const model::Endpoint& dst) const {
+  auto it = held_.find({src, dst});
+  return it != held_.end() && is_syn(it->second.front().seg);
+}
+
+std::optional<std::string> World::drop_syn(const model::Endpoint& src, const model::Endpoint& dst,
+                                           std::string* not_syn) {
+  auto it = held_.find({src, dst});
+  if (it == held_.end()) return std::nullopt;
+  if (!is_syn(it->second.front().seg)) {
+    if (not_syn) *not_syn = it->second.front().seg.to_string();
+    return std::nullopt;
+  }
+  std::string text = it->second.front().seg.to_string();
+  it->second.pop_front();
+  if (it->second.empty()) held_.erase(it);
+  ++stats_.syn_lost;
+  if (trace_segments_) log_.push_back({now_, "network", "drop " + text, nullptr});
+  return text;
+}
+
+void World::release_held() {
+  for (std::uint64_t budget = kMaxEventsPerCall; budget > 0 && !held_.empty(); --budget) {
+    auto oldest = held_.begin();
+    for (auto it = held_.begin(); it != held_.end(); ++it)
+      if (it->second.front().order < oldest->second.front().order) oldest = it;
+    const auto key = oldest->first;
+    deliver(key.first, key.second);
+  }
+}
+
 void World::encode_state(std::string& out) const {
   const auto put = [&](std::int64_t v) { out.append(reinterpret_cast<const char*>(&v), sizeof v); };
   put(now_.time_since_epoch().count());
   for (const auto& h : hosts_) h.encode_state(out, now_);
+  if (!held_.empty()) {
+    std::vector<std::pair<std::uint64_t, std::int64_t>> sent;  // (order, flow number)
+    std::int64_t flow = 0;
+    for (const auto& [key, q] : held_) {
+      put(static_cast<std::int64_t>(q.size()));
+      for (const auto& h : q) {
+        out += h.seg.to_string();
+        out += '\n';
+        sent.emplace_back(h.order, flow);
+      }
+      ++flow;
+    }
+    std::sort(sent.begin(), sent.end());
+    for (const auto& s : sent) put(s.second);
+    put(-1);
+  }
   if (network_.empty()) return;
   auto copy = network_;
   while (!copy.empty()) {

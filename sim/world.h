@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <optional>
@@ -118,8 +119,38 @@ class World {
   // once with CallOutcome::would_block instead of waiting (see run_call).
   void set_defer_blocking(bool on) { defer_blocking_ = on; }
 
+  // `network interleave`: every segment sent is held in the FIFO queue of its flow (one direction of
+  // one 4-tuple: source endpoint -> destination endpoint) instead of travelling, until deliver()
+  // takes it. Latency, faults and middleboxes do not apply to held segments. A call that blocks
+  // (run_call without deferral) first releases everything held (release_held), and the network
+  // then settles as without holding until the call completes: the wait is one atomic step.
+  void set_hold(bool on) { hold_ = on; }
+  bool holding() const { return hold_; }
+  struct HeldFlow {
+    model::Endpoint src;
+    model::Endpoint dst;
+    std::size_t segments = 0;
+  };
+  // The flows holding at least one segment, in canonical order (by source, then destination).
+  std::vector<HeldFlow> held_flows() const;
+  // Delivers the head segment of the flow src -> dst now, and holds whatever the receiver sends.
+  // Returns the segment delivered (Segment::to_string), or nullopt when the flow holds nothing.
+  std::optional<std::string> deliver(const model::Endpoint& src, const model::Endpoint& dst);
+  // Drops the head segment of the flow src -> dst if it is a SYN (without ACK): the only segment the
+  // model retransmits. Returns it (Segment::to_string); nullopt when the flow holds nothing or its
+  // head is not a SYN (`*not_syn` is then set to its text).
+  std::optional<std::string> drop_syn(const model::Endpoint& src, const model::Endpoint& dst,
+                                      std::string* not_syn = nullptr);
+  // Whether the head of the flow src -> dst is a SYN that drop_syn would drop.
+  bool head_is_syn(const model::Endpoint& src, const model::Endpoint& dst) const;
+  // Delivers every held segment, oldest first (the order they were sent), and what they cause,
+  // until nothing is held.
+  void release_held();
+
   // A canonical byte string of the world between calls (nothing in flight): the time, then each
-  // host's Host::encode_state. Segments in flight are written too, in delivery order.
+  // host's Host::encode_state. Segments in flight are written too, in delivery order; held segments
+  // per flow in canonical flow order, then the order in which the held segments were sent, as flow
+  // numbers (it decides what release_held does).
   void encode_state(std::string& out) const;
 
   // Runs `call` on host `h` at the current time and, while its result is pending (a blocking
@@ -158,6 +189,12 @@ class World {
   void enqueue(std::size_t from, std::size_t to, model::Segment seg);
   void collect_host_events(std::size_t h);
 
+  struct Held {
+    std::uint64_t order;  // when it was sent, among all held segments
+    std::size_t to;       // the receiving host
+    model::Segment seg;
+  };
+
   std::uint64_t seed_;
   std::vector<model::Host> hosts_;
   std::vector<std::string> names_;
@@ -170,6 +207,9 @@ class World {
   bool trace_segments_ = false;
   bool keep_events_ = true;
   bool defer_blocking_ = false;
+  bool hold_ = false;
+  // Invariant: no queue is empty (a flow is erased with its last segment).
+  std::map<std::pair<model::Endpoint, model::Endpoint>, std::deque<Held>> held_;
   std::uint64_t order_ = 0;
   std::priority_queue<InFlight, std::vector<InFlight>, std::greater<>> network_;
   std::vector<LogEvent> log_;

@@ -84,6 +84,9 @@ struct ExpectedValue {
   std::optional<IntExpr> integer;     // a return value, or an integer option value
   std::optional<EndpointExpr> endpoint;
   std::optional<model::OptValue> opt_value;  // for getsockopt of a linger/device/range option
+  // `-1` alone: a failure with any errno. Only in a `!=` group and in a call property
+  // (`never connect(c) = -1`); an `=` group names the errno.
+  bool any_error = false;
   SourceLoc loc;
 };
 
@@ -99,9 +102,12 @@ struct OsRef {
 bool applies_to(const std::vector<OsRef>& os, std::string_view run_os);
 
 // `= A | B | ... [@OS,...]`: the step holds if the actual result matches any alternative.
+// `!= A | B | ... [@OS,...]`: the step holds if it matches none (what a replay script of a
+// `never CALL(VAR) = RESULT` counterexample ends with).
 struct Expectation {
   std::vector<ExpectedValue> alternatives;
-  SourceLoc loc;          // of the '='
+  bool negated = false;   // `!=`
+  SourceLoc loc;          // of the '=' (or of the '!' of '!=')
   std::vector<OsRef> os;  // `@OS,...`: the OSes this group is for; empty = the default group
 };
 
@@ -140,6 +146,17 @@ struct SysctlStep {
 
 struct WaitStep {
   model::Duration duration{};
+};
+
+// deliver SRC -> DST: under `network interleave`, the segment at the head of the flow SRC -> DST
+// (one direction of one 4-tuple) arrives now. What `portlab explore --network interleave` writes
+// into a replay script for each delivery it chose.
+// drop SRC -> DST: the head of the flow, which must be a SYN, is lost (assumption
+// sim.loss-syn-only: the model retransmits only SYNs); written for `explore --drops N`.
+struct DeliverStep {
+  EndpointExpr src;
+  EndpointExpr dst;
+  bool drop = false;
 };
 
 enum class CompareOp : std::uint8_t { eq, ne, lt, le, gt, ge };
@@ -195,7 +212,7 @@ struct ExpectStep {
 };
 
 struct Step {
-  std::variant<CallStep, SysctlStep, WaitStep, ExpectStep> body;
+  std::variant<CallStep, SysctlStep, WaitStep, ExpectStep, DeliverStep> body;
   SourceLoc loc;      // start of the line's first token
   std::string text;   // the source line, trimmed, without comment
 };
@@ -211,6 +228,9 @@ struct NetworkDecl {
   double duplicate = 0;
   double reorder = 0;
   model::Duration reorder_delay{};
+  // `network interleave`: segments are held per flow (FIFO) until a `deliver` step (check) or the
+  // explorer (a choice point) delivers them. Excludes every other setting.
+  bool interleave = false;
   SourceLoc loc;
 };
 
@@ -326,11 +346,23 @@ struct Process {
   std::vector<ProcessOp> code;
 };
 
+// `never [HOST:] CALL(VAR) = RESULT [| RESULT]... [@OS,...]` (and `always ...`): a property of
+// every call CALL made on the socket in VAR (on HOST, when given), whatever step makes it. RESULT
+// is `-1 ERRNO`, `-1` (any error), or a value as in an expected result. `never` is violated by a
+// call whose result matches; `always` by one whose result matches no alternative.
+struct CallProperty {
+  std::optional<std::string> host;
+  CallKind call{};
+  VarRef sock;
+  Expectation results;  // results.os: the `@OS,...` list
+};
+
 // always EXPR / never EXPR: an expectation (the body of an `expect` line) that must hold, or must
-// never hold, in every reachable state.
+// never hold, in every reachable state; or, with `call`, a property of every result of one call.
 struct Property {
   bool never = false;
-  Step expr;  // an ExpectStep; expr.text is the whole line as written
+  Step expr;  // an ExpectStep (a WaitStep placeholder for a call property); expr.text is the line
+  std::optional<CallProperty> call = std::nullopt;
 };
 
 struct Script {

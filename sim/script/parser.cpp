@@ -350,7 +350,10 @@ class Parser {
   bool parse_expectations(const Call& call, std::vector<Expectation>& out);
   bool parse_os_names(std::vector<OsRef>& out, std::string_view after);
   bool parse_os_directive(std::size_t start);
-  bool parse_alt(const Call& call, ExpectedValue& out, bool first);
+  bool parse_alt(const Call& call, ExpectedValue& out, bool first, bool allow_any_error = false,
+                 std::string_view sign = "'='");
+  bool parse_deliver(std::size_t start, bool drop);
+  bool parse_call_property(std::size_t start, bool never, std::optional<std::string> host, std::size_t name_pos);
   bool looks_like_endpoint(std::size_t p) const;
   bool parse_sysctl(std::size_t start);
   bool parse_wait(std::size_t start);
@@ -882,6 +885,7 @@ bool Parser::parse_line() {
     return begin_step(start) && parse_sysctl(start);
   }
   if (word == "wait") return begin_step(start) && parse_wait(start);
+  if (word == "deliver" || word == "drop") return begin_step(start) && parse_deliver(start, word == "drop");
   if (word == "expect") return begin_step(start) && parse_expect(start);
   if ((word == "network" || word == "middlebox" || word == "workload") && !blocks_.empty()) {
     return fail(start, cat("'", word, "' belongs at the top level of the script, not inside a process, loop or choose block"));
@@ -1104,7 +1108,9 @@ bool Parser::parse_call_step(std::size_t start, std::optional<std::string> host)
   if (!parse_args(cs.call)) return false;
   skip_ws();
   if (!at_end()) {
-    if (peek() != '=' || peek(1) == '=') {
+    const bool eq = peek() == '=' && peek(1) != '=';
+    const bool ne = peek() == '!' && peek(1) == '=';
+    if (!eq && !ne) {
       return fail(
           pos_, cat("unexpected ", describe(pos_), " after ", call_name, "(...); expected '= RESULT' or end of line"));
     }
@@ -1320,11 +1326,12 @@ bool Parser::parse_expectations(const Call& call, std::vector<Expectation>& out)
     const std::size_t eq = pos_;
     Expectation e;
     e.loc = loc(eq);
-    ++pos_;  // '='
+    e.negated = peek() == '!';
+    pos_ += e.negated ? 2 : 1;  // '=' or '!='
     bool first = true;
     for (;;) {
       ExpectedValue alt;
-      if (!parse_alt(call, alt, first)) return false;
+      if (!parse_alt(call, alt, first, e.negated, e.negated ? "'!='" : "'='")) return false;
       e.alternatives.push_back(std::move(alt));
       skip_ws();
       if (peek() != '|') break;
@@ -1356,7 +1363,7 @@ bool Parser::parse_expectations(const Call& call, std::vector<Expectation>& out)
     out.push_back(std::move(e));
     skip_ws();
     if (at_end()) return true;
-    if (peek() == '=' && peek(1) != '=') continue;
+    if ((peek() == '=' && peek(1) != '=') || (peek() == '!' && peek(1) == '=')) continue;
     if (had_os) {
       return fail(pos_, cat("unexpected ", describe(pos_),
                             " after the OS names; expected ',' and another OS name, '= RESULT' for other OSes, "
@@ -1410,12 +1417,14 @@ bool Parser::looks_like_endpoint(std::size_t p) const {
   return run.find(':') != kNpos || std::count(run.begin(), run.end(), '.') >= 2;
 }
 
-bool Parser::parse_alt(const Call& call, ExpectedValue& out, bool first) {
+bool Parser::parse_alt(const Call& call, ExpectedValue& out, bool first, bool allow_any_error, std::string_view sign) {
   skip_ws();
   const std::size_t p = pos_;
   out.loc = loc(p);
   if (at_end() || peek() == '|') {
-    return fail_expected_at(p, cat("a result after ", first ? "'='" : "'|'", " (e.g. 0 or -1 EADDRINUSE)"));
+    return fail_expected_at(p, cat("a result after ", first ? sign : "'|'",
+                                   allow_any_error ? " (e.g. 0, -1 EADDRINUSE, or -1 for any error)"
+                                                   : " (e.g. 0 or -1 EADDRINUSE)"));
   }
   const bool opt_result = call.kind == CallKind::getsockopt && call.opt.has_value();
   const model::OptKind okind = opt_result ? model::kind(*call.opt) : model::OptKind::integer;
@@ -1436,6 +1445,11 @@ bool Parser::parse_alt(const Call& call, ExpectedValue& out, bool first) {
       if (opt_result && okind == model::OptKind::integer) {  // an option whose value is -1
         pos_ = after;
         out.integer = v;
+        return true;
+      }
+      if (allow_any_error) {  // `-1` alone: any error
+        pos_ = after;
+        out.any_error = true;
         return true;
       }
       return fail_expected("an errno name after -1 (e.g. -1 EADDRINUSE)");
@@ -1824,7 +1838,7 @@ bool Parser::parse_network(std::size_t start) {
   }
   NetworkDecl n;
   n.loc = loc(start);
-  constexpr std::string_view kKeys = "latency, jitter, syn-loss, duplicate, reorder or reorder-delay";
+  constexpr std::string_view kKeys = "latency, jitter, syn-loss, duplicate, reorder, reorder-delay or interleave";
   bool any = false;
   for (;;) {
     skip_ws();
@@ -1848,11 +1862,21 @@ bool Parser::parse_network(std::size_t start) {
       ok = parse_number(n.duplicate, "a percentage after 'duplicate', such as 0.1%", true, false);
     } else if (key == "reorder") {
       ok = parse_number(n.reorder, "a percentage after 'reorder', such as 1%", true, false);
+    } else if (key == "interleave") {
+      if (any) return fail(kp, "'interleave' excludes the other network settings; expected 'network interleave' alone");
+      n.interleave = true;
+      any = true;
+      skip_ws();
+      if (!at_end()) {
+        return fail(pos_, cat("unexpected ", describe(pos_),
+                              " after 'interleave'; expected end of line ('network interleave' takes no other setting)"));
+      }
+      break;
     } else if (key == "loss") {
       return fail(kp, "the model retransmits only SYNs, so only SYNs can be lost; expected 'syn-loss P%'");
     } else {
-      const std::vector<std::string_view> keys = {"latency", "jitter", "syn-loss", "duplicate", "reorder",
-                                                  "reorder-delay"};
+      const std::vector<std::string_view> keys = {"latency", "jitter",        "syn-loss",  "duplicate",
+                                                  "reorder", "reorder-delay", "interleave"};
       return fail(kp, cat("unknown network setting ", quote(key), "; expected ", kKeys, suggestion(key, keys)));
     }
     if (!ok) return false;
@@ -2375,11 +2399,126 @@ bool Parser::parse_property(std::size_t start, bool never) {
   }
   if (!begin_step(start)) return false;
   --step_count_;
+  // `never [HOST:] CALL(VAR) = ...`: a name followed by '(' (after an optional `HOST:`).
+  skip_ws();
+  const std::size_t body = pos_;
+  if (is_ident_start(peek())) {
+    std::optional<std::string> host;
+    std::size_t name_pos = pos_;
+    std::string_view w = scan_ident();
+    skip_ws();
+    if (peek() == ':') {
+      host = std::string(w);
+      ++pos_;
+      skip_ws();
+      name_pos = pos_;
+      w = is_ident_start(peek()) ? scan_ident() : std::string_view{};
+      skip_ws();
+    }
+    if (!w.empty() && peek() == '(') {
+      if (host && !check_host(*host, body)) return false;
+      pos_ = name_pos;
+      return parse_call_property(start, never, std::move(host), name_pos);
+    }
+    pos_ = body;
+  }
   in_property_ = true;
   property_never_ = never;
   const bool ok = parse_expect(start);
   in_property_ = false;
   return ok;
+}
+
+// never|always [HOST:] CALL(VAR) = RESULT [| RESULT]... [@OS,...], at CALL.
+bool Parser::parse_call_property(std::size_t start, bool never, std::optional<std::string> host, std::size_t name_pos) {
+  const std::string_view keyword = never ? "never" : "always";
+  const std::string_view call_name = scan_ident();
+  const auto kind = call_from_name(call_name);
+  if (!kind) {
+    const auto names = call_names();
+    return fail(name_pos, cat("unknown call ", quote(call_name), "; expected one of ", join(names),
+                              suggestion(call_name, names)));
+  }
+  if (*kind == CallKind::socket || *kind == CallKind::port) {
+    return fail(name_pos, cat("'", keyword, " ", call_name, "(...)': a call property names a call on a socket variable, "
+                              "such as '", keyword, " connect(c) = -1 EADDRNOTAVAIL'; ", call_name,
+                              "() takes no socket variable"));
+  }
+  if (several_hosts() && !host) {
+    // Not needed to find the socket (a variable lives on one host), but kept as for every other
+    // step: a script with several hosts says where each call runs.
+    return fail(name_pos, cat("this script has several hosts; prefix the call with 'HOST:' (", keyword, " HOST: ",
+                              call_name, "(VAR) = ...)"));
+  }
+  CallProperty cp;
+  cp.host = std::move(host);
+  cp.call = *kind;
+  skip_ws();
+  ++pos_;  // '('
+  if (!parse_var(cp.sock, VarType::socket,
+                 cat("a socket variable in ", quote(cat(call_name, "(")), " (a call property names the socket only)")))
+    return false;
+  skip_ws();
+  if (peek() != ')') {
+    return fail_expected(cat("')' after the socket variable; a call property names the call and its socket only, e.g. '",
+                             keyword, " ", call_name, "(", cp.sock.name, ") = -1 EADDRNOTAVAIL'"));
+  }
+  ++pos_;
+  skip_ws();
+  if (!(peek() == '=' && peek(1) != '=')) {
+    return fail_expected(cat("'= RESULT' after ", quote(cat(call_name, "(", cp.sock.name, ")")),
+                             " (-1 ERRNO, -1 for any error, or a value)"));
+  }
+  Call call;
+  call.kind = *kind;
+  Expectation& e = cp.results;
+  e.loc = loc(pos_);
+  ++pos_;  // '='
+  bool first = true;
+  for (;;) {
+    ExpectedValue alt;
+    if (!parse_alt(call, alt, first, true)) return false;
+    e.alternatives.push_back(std::move(alt));
+    skip_ws();
+    if (peek() != '|') break;
+    ++pos_;
+    first = false;
+  }
+  if (peek() == '@') {
+    ++pos_;
+    if (!parse_os_names(e.os, "'@'")) return false;
+    if (!expect_line_end("the OS names")) return false;
+  }
+  skip_ws();
+  if (!at_end()) {
+    return fail(pos_, cat("unexpected ", describe(pos_),
+                          " after the property's result; expected '|' and another result, '@OS,...', or end of line"));
+  }
+  Step s;
+  s.body = WaitStep{};
+  s.loc = loc(start);
+  s.text = std::string(trim(line_));
+  script_.properties.push_back(Property{never, std::move(s), std::move(cp)});
+  return true;
+}
+
+// deliver SRC -> DST, drop SRC -> DST
+bool Parser::parse_deliver(std::size_t start, bool drop) {
+  DeliverStep d;
+  d.drop = drop;
+  skip_ws();
+  if (!looks_like_endpoint(pos_)) {
+    return fail_expected(cat("the flow 'SRC -> DST' after '", drop ? "drop" : "deliver", "' (two address:port)"));
+  }
+  if (!parse_endpoint(d.src)) return false;
+  skip_ws();
+  if (!(peek() == '-' && peek(1) == '>')) return fail_expected("'->' between the source and the destination address:port");
+  pos_ += 2;
+  skip_ws();
+  if (!parse_endpoint(d.dst)) return false;
+  if (!expect_line_end("the flow")) return false;
+  add_step(start, std::move(d));
+  return true;
 }
 
 std::optional<Diagnostic> Parser::unclosed_block() const {

@@ -1223,4 +1223,84 @@ TEST(ParserBlocks, CountOnA4Tuple_ParsesBothEndpoints_AndNeedsTheArrow) {
   EXPECT_TRUE(FailsAt("expect count ESTABLISHED 10.0.0.1:5000 10.0.0.2:80 <= 1\n", 1, 40, "expected '->'"));
 }
 
+// ---- Call properties, '!=' results, `network interleave` and `deliver` (issue #5) ----
+
+TEST(ParserCallProperties, NeverCallOnVariable_KeepsCallSocketResultsAndOsList) {
+  const Script s = parse_ok(std::string(kTwoHosts) +
+                            "client: c = socket(inet, stream)\n"
+                            "never client: connect(c) = -1 EADDRNOTAVAIL | -1 EADDRINUSE @linux,freebsd\n");
+  ASSERT_EQ(s.properties.size(), 1u);
+  const Property& p = s.properties[0];
+  EXPECT_TRUE(p.never);
+  ASSERT_TRUE(p.call);
+  EXPECT_EQ(p.call->call, CallKind::connect);
+  EXPECT_EQ(p.call->sock.name, "c");
+  EXPECT_EQ(p.call->host, "client");
+  ASSERT_EQ(p.call->results.alternatives.size(), 2u);
+  EXPECT_EQ(p.call->results.alternatives[0].error, model::Errno::eaddrnotavail);
+  EXPECT_EQ(p.call->results.alternatives[1].error, model::Errno::eaddrinuse);
+  ASSERT_EQ(p.call->results.os.size(), 2u);
+  EXPECT_EQ(p.call->results.os[1].name, "freebsd");
+  EXPECT_EQ(p.expr.text, "never client: connect(c) = -1 EADDRNOTAVAIL | -1 EADDRINUSE @linux,freebsd");
+  EXPECT_EQ(p.expr.loc.line, 4);
+  EXPECT_TRUE(s.steps.size() == 1u) << "a property is not a step";
+}
+
+TEST(ParserCallProperties, MinusOneAlone_MeansAnyError_AndAlwaysTakesValues) {
+  const Script s = parse_ok(std::string(kSock) + "never close(c) = -1\nalways bind(c) = 0\n");
+  ASSERT_EQ(s.properties.size(), 2u);
+  EXPECT_TRUE(s.properties[0].call->results.alternatives[0].any_error);
+  EXPECT_FALSE(s.properties[1].never);
+  EXPECT_EQ(std::get<std::int64_t>(*s.properties[1].call->results.alternatives[0].integer), 0);
+  // State properties are unchanged: no call, an ExpectStep.
+  const Script t = parse_ok("never count TIME_WAIT >= 1\n");
+  EXPECT_FALSE(t.properties[0].call);
+}
+
+TEST(ParserCallProperties, MalformedForms_AreLocatedWithWhatWasExpected) {
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never connect(c)\n", 2, 17, "expected '= RESULT' after 'connect(c)'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never connect(c, 10.0.0.2:80) = -1 EADDRNOTAVAIL\n", 2, 16,
+                      "expected ')' after the socket variable"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never socket(c) = 3\n", 2, 7, "names a call on a socket variable"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never conect(c) = -1\n", 2, 7, "did you mean 'connect'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never connect(d) = -1\n", 2, 15, "undefined variable 'd'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never connect(c) = -1 EWHAT\n", 2, 23, "unknown errno name 'EWHAT'"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "never connect(c) = 0 junk\n", 2, 22, "after the property's result"));
+  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + "client: c = socket(inet, stream)\nnever connect(c) = -1\n", 4, 7,
+                      "prefix the call with 'HOST:'"));
+  EXPECT_TRUE(FailsAt(std::string(kTwoHosts) + "client: c = socket(inet, stream)\nnever peer: connect(c) = -1\n", 4,
+                      7, "unknown host"));
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "process p {\n  never connect(c) = -1\n}\n", 3, 3,
+                      "expected properties at the top level"));
+}
+
+TEST(ParserExpectations, NotEqual_NegatesTheGroup_AndTakesMinusOneForAnyError) {
+  const Script s = parse_ok(std::string(kSock) + "close(c) != -1 EBADF | -1\n");
+  const CallStep& cs = call_step(s, 1);
+  ASSERT_EQ(cs.expects.size(), 1u);
+  EXPECT_TRUE(cs.expects[0].negated);
+  EXPECT_EQ(cs.expects[0].alternatives[0].error, model::Errno::ebadf);
+  EXPECT_TRUE(cs.expects[0].alternatives[1].any_error);
+  // In an '=' group the errno stays required.
+  EXPECT_TRUE(FailsAt(std::string(kSock) + "close(c) = -1\n", 2, 14, "expected an errno name after -1"));
+}
+
+TEST(ParserNetwork, Interleave_StandsAlone_AndDeliverNamesAFlow) {
+  const Script s = parse_ok("network interleave\ndeliver 10.0.0.1:5000 -> [::1]:80\n");
+  ASSERT_TRUE(s.network);
+  EXPECT_TRUE(s.network->interleave);
+  const auto& d = std::get<DeliverStep>(s.steps.at(0).body);
+  EXPECT_EQ(d.src.addr.to_string(), "10.0.0.1");
+  EXPECT_EQ(std::get<std::uint16_t>(d.src.port), 5000);
+  EXPECT_EQ(std::get<std::uint16_t>(d.dst.port), 80);
+  EXPECT_TRUE(FailsAt("network latency 1ms interleave\n", 1, 21, "'interleave' excludes the other network settings"));
+  EXPECT_TRUE(FailsAt("network interleave latency 1ms\n", 1, 20, "after 'interleave'"));
+  EXPECT_TRUE(FailsAt("deliver 10.0.0.1:5000 10.0.0.2:80\n", 1, 23, "expected '->'"));
+  EXPECT_TRUE(FailsAt("deliver\n", 1, 8, "expected the flow 'SRC -> DST'"));
+  const Script dropped = parse_ok("network interleave\ndrop 10.0.0.1:5000 -> 10.0.0.2:80\n");
+  EXPECT_TRUE(std::get<DeliverStep>(dropped.steps.at(0).body).drop);
+  EXPECT_FALSE(std::get<DeliverStep>(s.steps.at(0).body).drop);
+  EXPECT_TRUE(FailsAt("drop\n", 1, 5, "expected the flow 'SRC -> DST' after 'drop'"));
+}
+
 }  // namespace

@@ -1,0 +1,3 @@
+# Malformed: a call property with no result to forbid.
+c = socket(inet, stream)
+never connect(c)

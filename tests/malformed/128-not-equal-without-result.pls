@@ -1,0 +1,3 @@
+# Malformed: != with nothing after it.
+c = socket(inet, stream)
+close(c) !=
