@@ -204,7 +204,12 @@ struct Host::Impl {
   std::unordered_map<std::uint16_t, PortBucket> bind_table;
   std::unordered_map<FourTuple, OwnerRef, FourTupleHash> ehash;  // wire-form tuples
   std::set<TimerKey> timers;
-  std::vector<std::uint32_t> table_perturb;  // 2^16 entries once used (INET_TABLE_PERTURB_SIZE)
+  // Linux's table_perturb (INET_TABLE_PERTURB_SIZE = 2^16 random words, filled on first use by
+  // get_random_sleepable_once), kept sparse: one seed drawn on first use gives every slot's
+  // initial word, and only the slots a search has moved are stored, sorted by slot. A world copy
+  // (the explorer copies one per state) then costs a few words instead of 256 KiB.
+  std::optional<std::uint64_t> perturb_seed;
+  std::vector<std::pair<std::uint16_t, std::uint32_t>> perturb_moved;
   std::uint32_t last_port = 0;               // sequential ephemeral searches (BSD lastport)
   struct Lingering {
     SockId sock;
@@ -1371,12 +1376,30 @@ struct Host::Impl {
     return occ;
   }
 
-  std::uint32_t& perturb_slot(std::uint64_t port_offset) {
-    if (table_perturb.empty()) {
-      table_perturb.resize(1u << 16);
-      for (auto& x : table_perturb) x = static_cast<std::uint32_t>(rng.next_u64());  // get_random_sleepable_once
+  std::uint32_t perturb_initial(std::uint16_t slot) const {
+    return static_cast<std::uint32_t>(mix64(*perturb_seed ^ (std::uint64_t{slot} * 0x9e3779b97f4a7c15ull)));
+  }
+
+  std::uint32_t perturb_word(std::uint16_t slot) {
+    if (!perturb_seed) perturb_seed = rng.next_u64();  // get_random_sleepable_once
+    auto it = std::lower_bound(perturb_moved.begin(), perturb_moved.end(), slot,
+                               [](const auto& e, std::uint16_t k) { return e.first < k; });
+    return it != perturb_moved.end() && it->first == slot ? it->second : perturb_initial(slot);
+  }
+
+  // Stores a slot's word; a slot back at its initial word is not stored, so equal tables encode
+  // equally.
+  void set_perturb_word(std::uint16_t slot, std::uint32_t word) {
+    auto it = std::lower_bound(perturb_moved.begin(), perturb_moved.end(), slot,
+                               [](const auto& e, std::uint16_t k) { return e.first < k; });
+    const bool stored = it != perturb_moved.end() && it->first == slot;
+    if (word == perturb_initial(slot)) {
+      if (stored) perturb_moved.erase(it);
+    } else if (stored) {
+      it->second = word;
+    } else {
+      perturb_moved.insert(it, {slot, word});
     }
-    return table_perturb[port_offset & 0xffff];
   }
 
   CallResult autobind_connect(Sock& s, const IpAddress& src, const Endpoint& dst, TimePoint now,
@@ -1387,7 +1410,8 @@ struct Host::Impl {
     in.per_socket_range = s.port_range.low || s.port_range.high;
     in.port_offset = mix64(secret_port ^ hash_addr(src) ^ (hash_addr(dst.addr) << 1) ^ (std::uint64_t{dst.port} << 32) ^
                            mix64(bucket10s));
-    std::uint32_t& perturb = perturb_slot(in.port_offset);
+    const auto slot = static_cast<std::uint16_t>(in.port_offset & 0xffff);  // INET_TABLE_PERTURB_SIZE
+    std::uint32_t perturb = perturb_word(slot);
     if (scan_memo && scan_memo->generation == generation && scan_memo->src == src && scan_memo->dst == dst &&
         scan_memo->range == in.range && scan_memo->per_socket_range == in.per_socket_range &&
         scan_memo->port_offset == in.port_offset && scan_memo->perturb == perturb &&
@@ -1420,6 +1444,7 @@ struct Host::Impl {
     const std::uint32_t last_port_before = last_port;
     const std::uint32_t perturb_before = perturb;
     PortChoice c = profile->pick_connect_port(knobs, in, perturb, last_port, rng, usable);
+    if (perturb != perturb_before) set_perturb_word(slot, perturb);
     if (!c.port) {
       CallResult r = fail(c.err, *c.rule);
       r.probes = c.probes;
@@ -2036,10 +2061,13 @@ void Host::encode_state(std::string& out, TimePoint now) const {
   put(out, rng.next_u64());
   put(out, rng.next_u64());
   put(out, m.last_port);
-  if (!m.table_perturb.empty()) {
-    std::uint64_t h = 0xcbf29ce484222325ull;
-    for (auto v : m.table_perturb) h = mix64(h ^ v);
-    put(out, h);
+  if (m.perturb_seed) {
+    put(out, *m.perturb_seed);
+    put(out, static_cast<std::uint32_t>(m.perturb_moved.size()));
+    for (const auto& [slot, word] : m.perturb_moved) {
+      put(out, slot);
+      put(out, word);
+    }
   }
   // Descriptors still to hand out.
   put(out, m.next_fd);
