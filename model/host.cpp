@@ -791,6 +791,18 @@ struct Host::Impl {
       if (seg.flags.ack && seg.ack != t.snd_nxt) {
         if (seg.flags.rst) return;
         tcp_transition(s.state, TcpEvent::rcv_bad_ack);
+        // Linux: the ACK may be a TIME-WAIT's answer to our SYN (tcp_v4_timewait_ack). The RST
+        // below kills that TIME-WAIT (unless tcp_rfc1337=1), so the SYN is retransmitted almost at
+        // once instead of after the initial RTO (tcp_rcv_synsent_state_process; HostParams).
+        if (params.syn_sent_bad_ack_retransmit && t.syn_retransmits == 0) {
+          cancel_rtx(s);
+          t.rtx_deadline = now + *params.syn_sent_bad_ack_retransmit;
+          timers.insert({*t.rtx_deadline, TimerKind::syn_retransmit, id_of(s)});
+          if (record_events)
+            event(now, where() + " SYN-SENT: unacceptable ACK answered with RST; SYN retransmitted in " +
+                           format_duration(*params.syn_sent_bad_ack_retransmit),
+                  nullptr);
+        }
         Segment r;
         r.src = seg.dst;
         r.dst = seg.src;

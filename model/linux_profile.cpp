@@ -371,6 +371,12 @@ HostParams linux_params(const Knobs& k) {
   p.syn_retries = static_cast<int>(k.integer(linux_knob::tcp_syn_retries));
   p.max_time_wait = static_cast<std::uint64_t>(k.integer(linux_knob::tcp_max_tw_buckets));
   p.rst_kills_time_wait = k.integer(linux_knob::tcp_rfc1337) == 0;
+  // tcp_rcv_synsent_state_process, "Previous FIN/ACK or RST/ACK might be ignored": an
+  // unacceptable ACK in SYN-SENT, while icsk_retransmits == 0, re-arms the retransmit timer at
+  // TCP_TIMEOUT_MIN (2 jiffies; 8 ms at CONFIG_HZ=250, the Debian and test kernels' value) before
+  // the RST goes out (reset_and_undo). Observed on 6.18.44: a SYN that a TIME-WAIT answers with an
+  // ACK is refused within one settle of portlab conform, not after the 1 s initial RTO.
+  p.syn_sent_bad_ack_retransmit = std::chrono::milliseconds(8);
   p.time_wait_syn_by_timestamp = true;  // tcp_timewait_state_process (semantics.md §2.8)
   p.time_wait_for_local_peer = true;
   return p;

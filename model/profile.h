@@ -109,6 +109,11 @@ struct HostParams {
   int syn_retries = 6;
   std::uint64_t max_time_wait = std::numeric_limits<std::uint64_t>::max();
   bool rst_kills_time_wait = true;          // RFC 1337 "assassination" happens (Linux tcp_rfc1337=0)
+  // SYN-SENT receives an ACK that does not acknowledge its SYN (typically a TIME-WAIT's answer to
+  // it): besides the RST every OS sends, retransmit the SYN after this delay if it was not
+  // retransmitted yet (Linux tcp_rcv_synsent_state_process, TCP_TIMEOUT_MIN). nullopt: the SYN
+  // waits for its normal retransmission timeout.
+  std::optional<Duration> syn_sent_bad_ack_retransmit;
   bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
   bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
   bool reuse_options_fixed_at_bind = false; // Windows: SO_REUSEADDR/SO_EXCLUSIVEADDRUSE only count if set before bind()

@@ -122,17 +122,6 @@ const KnownDisagreement kKnown[] = {
      [](const std::string& line, const StepComparison& r, const StepContext&) {
        return line.starts_with("connect(") && r.rule && r.rule->id == "linux.connect.timeout" && r.result_differs;
      }},
-    {"syn-to-time-wait-without-listener",
-     "a SYN (from a non-blocking connect()) reaches a TIME-WAIT entry for the same 4-tuple on a port where "
-     "nothing listens: the kernel (6.18) ends the attempt at once (the socket is no longer SYN-SENT after "
-     "settling, i.e. reset), the model answers the SYN with an ACK and stays SYN-SENT (semantics.md §2.8 "
-     "says ACK [code]; to be re-checked)",
-     [](const std::string& line, const StepComparison& r, const StepContext&) {
-       if (!line.starts_with("connect(") || r.result_differs || r.model_only.empty() || !r.kernel_only.empty())
-         return false;
-       return std::all_of(r.model_only.begin(), r.model_only.end(),
-                          [](const std::string& m) { return m.ends_with(" SYN-SENT"); });
-     }},
     {"self-connect",
      "connect() to the socket's own address and port: the kernel completes a simultaneous open with itself "
      "(ESTABLISHED, A -> A); the model stays SYN-RECEIVED and the call blocks forever",
