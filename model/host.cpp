@@ -876,10 +876,21 @@ struct Host::Impl {
       return;
     }
     if (seg.flags.syn) {
-      if (s.state == TcpState::syn_received) return;  // retransmitted SYN; our SYN,ACK went out already
-      tcp_transition(s.state, TcpEvent::rcv_syn);  // challenge ACK
-      send_ack(s, now, out);
-      return;
+      // Simultaneous open (RFC 9293 3.10.7.3; a connect() to the socket's own address and port
+      // is one with itself): having answered the peer's SYN with SYN,ACK from SYN-SENT, we now
+      // receive the peer's SYN,ACK. Linux lets exactly this segment through to ACK processing,
+      // which completes the handshake (tcp_validate_incoming: SYN_RECV, sk->sk_socket set,
+      // seq + 1 == rcv_nxt, ack_seq == snd_nxt). RFC 9293 reaches the same ESTABLISHED by
+      // another path (the SYN,ACK is out of window, its ACK is answered with an ACK that
+      // completes the other side); a listener's child never gets here (its peer is in SYN-SENT).
+      const bool simultaneous_open_syn_ack = s.state == TcpState::syn_received && !s.parent && seg.flags.ack &&
+                                             seg.seq + 1 == t.rcv_nxt && seg.ack == t.snd_nxt;
+      if (!simultaneous_open_syn_ack) {
+        if (s.state == TcpState::syn_received) return;  // retransmitted SYN; our SYN,ACK went out already
+        tcp_transition(s.state, TcpEvent::rcv_syn);  // challenge ACK
+        send_ack(s, now, out);
+        return;
+      }
     }
     if (!seg.flags.ack) return;
     if (seq_gt(seg.ack, t.snd_una) && seq_le(seg.ack, t.snd_nxt)) t.snd_una = seg.ack;
@@ -890,6 +901,7 @@ struct Host::Impl {
     }
     if (s.state == TcpState::syn_received && seg.ack == t.iss + 1) {
       apply_state(s, tcp_transition(s.state, TcpEvent::rcv_ack_of_syn));
+      cancel_rtx(s);  // a simultaneous open's SYN timer; a listener's child has none
       if (s.parent) socks[*s.parent]->accept_queue.push_back(id_of(s));
     }
     if (t.fin_sent && !t.fin_acked && seg.ack == t.snd_nxt) {

@@ -122,21 +122,6 @@ const KnownDisagreement kKnown[] = {
      [](const std::string& line, const StepComparison& r, const StepContext&) {
        return line.starts_with("connect(") && r.rule && r.rule->id == "linux.connect.timeout" && r.result_differs;
      }},
-    {"self-connect",
-     "connect() to the socket's own address and port: the kernel completes a simultaneous open with itself "
-     "(ESTABLISHED, A -> A); the model stays SYN-RECEIVED and the call blocks forever",
-     [](const std::string& line, const StepComparison& r, const StepContext&) {
-       if (!line.starts_with("connect(")) return false;
-       for (const auto& k : r.kernel_only) {
-         const auto colon = k.find(": ");
-         const auto arrow = k.find(" -> ");
-         if (arrow == std::string::npos) continue;
-         const auto local = k.substr(colon + 2, arrow - colon - 2);
-         const auto rest = k.substr(arrow + 4);
-         if (rest.starts_with(local + " ")) return true;
-       }
-       return false;
-     }},
     {"socket-still-connecting-after-async-connect",
      "a non-blocking connect() refused asynchronously leaves the socket SS_CONNECTING in the kernel until the next "
      "connect(): that connect() reports the pending error (ECONNREFUSED; __inet_stream_connect sock_error) where "

@@ -468,6 +468,34 @@ TEST(LinuxConnect, Linux_SecondConnectWhileNonBlockingConnectInProgress_IsEalrea
   EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::eisconn, lr::connect_eisconn));
 }
 
+// connect() to the socket's own address and port is a simultaneous open with itself: the SYN
+// arrives at the same socket in SYN-SENT (ehash: the 4-tuple is its own), which goes to
+// SYN-RECEIVED and sends SYN,ACK (tcp_rcv_synsent_state_process, "connect to self"); that SYN,ACK
+// arrives in SYN-RECEIVED and tcp_validate_incoming lets it through (seq + 1 == rcv_nxt, ack_seq ==
+// snd_nxt) to complete the handshake. One socket, ESTABLISHED A -> A, that reads what it sends.
+// Seen on 6.18.44 with `portlab conform` (kKnown "self-connect", removed).
+TEST(LinuxConnect, Linux_ConnectToOwnAddressAndPort_SimultaneousOpenWithItself_Established) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  must(w.bind(a, "127.0.0.1:5000"), "bind");
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:5000"), Errno::ok, lr::connect_bound_ok));
+  EXPECT_EQ(w.host().socket_state(a), TcpState::established);
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:5000"), TcpState::established);
+  EXPECT_EQ(w.host().connections().size(), 1u) << "one socket, both ends of the connection";
+  EXPECT_TRUE(Gives(w.send(a, 10), Errno::ok, lr::send_ok));
+  const auto r = w.recv(a, 100);
+  EXPECT_TRUE(Gives(r, Errno::ok, lr::recv_ok));
+  EXPECT_EQ(r.value, 10) << "it reads its own bytes";
+}
+
+TEST(LinuxConnect, Linux_NonBlockingConnectToOwnWildcardBoundPort_EinprogressThenEstablished) {
+  LinuxWorld w;
+  const Fd a = w.socket({.nonblock = true});
+  must(w.bind(a, "0.0.0.0:5000"), "bind");
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:5000"), Errno::einprogress, lr::connect_bound_ok));
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:5000"), TcpState::established);
+}
+
 // tcp_v4_connect: an IPv6 destination on an AF_INET socket is EAFNOSUPPORT.
 TEST(LinuxConnect, Linux_Ipv4SocketConnectsToIpv6Address_IsEafnosupport) {
   LinuxWorld w;
