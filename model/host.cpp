@@ -95,6 +95,8 @@ struct Tcb {
   std::optional<TimePoint> rtx_deadline;
 };
 
+enum class SocketLayerState : std::uint8_t { unconnected, connecting, connected, disconnecting };
+
 struct Sock {
   std::uint32_t id = 0;  // its slot in Host::Impl::socks
   Family family = Family::inet;
@@ -131,8 +133,10 @@ struct Sock {
   bool bindaddr_lock = false;  // SOCK_BINDADDR_LOCK: the user chose a specific address
   std::optional<Endpoint> remote;
   bool in_ehash = false;
-  // SS_CONNECTING/SS_CONNECTED of the socket layer (inet_stream_connect).
-  bool ss_connected = false;
+  // The socket layer's state (struct socket's SS_*; Profile::socket_layer). Without socket-layer
+  // rules only "unconnected or not" is read: a socket counts as connected from connect() or
+  // accept() until the attempt fails.
+  SocketLayerState ss = SocketLayerState::unconnected;
   // Listener.
   int backlog = 0;
   std::deque<SockId> accept_queue;
@@ -665,7 +669,7 @@ struct Host::Impl {
     c.bindport_lock = listener.bindport_lock;
     c.remote = Endpoint{in_family(seg.src.addr, c.family), seg.src.port};
     c.parent = lid;
-    c.ss_connected = true;
+    c.ss = SocketLayerState::connected;  // inet_accept
     auto tr = tcp_transition(TcpState::listen, TcpEvent::rcv_syn);
     c.state = tr.next;
     auto& t = c.tcb;
@@ -816,7 +820,7 @@ struct Host::Impl {
         auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
         s.so_error = Errno::econnrefused;
         s.so_error_rule = R().connect_refused;
-        s.ss_connected = false;
+        connect_attempt_failed(s);
         apply_state(s, tr);
         connection_done(s);
         return;
@@ -985,7 +989,7 @@ struct Host::Impl {
         auto tr = tcp_transition(s.state, TcpEvent::timeout_retransmit);
         s.so_error = Errno::etimedout;
         s.so_error_rule = R().connect_timeout;
-        s.ss_connected = false;
+        connect_attempt_failed(s);
         apply_state(s, tr);
         connection_done(s);
         continue;
@@ -1238,7 +1242,9 @@ struct Host::Impl {
       s.backlog = backlog;
       return ok(*R().listen_again);
     }
-    if (s.state != TcpState::closed || s.ss_connected) return fail(Errno::einval, *R().listen_einval_state);
+    // inet_listen: only an SS_UNCONNECTED socket in CLOSE may listen.
+    if (s.state != TcpState::closed || s.ss != SocketLayerState::unconnected)
+      return fail(Errno::einval, *R().listen_einval_state);
     // inet_csk_listen_start: the state becomes LISTEN, then get_port re-checks.
     s.state = TcpState::listen;
     if (s.lport == 0) {
@@ -1282,11 +1288,59 @@ struct Host::Impl {
     return false;
   }
 
+  // The connection attempt failed (RST or SYN timeout). Without socket-layer rules the socket is
+  // unconnected again at once; Linux leaves it SS_CONNECTING until a connect() collects the error.
+  void connect_attempt_failed(Sock& s) {
+    if (!profile->socket_layer) s.ss = SocketLayerState::unconnected;
+  }
+
+  // __inet_stream_connect's error path (sock_error): SS_UNCONNECTED, then tcp_disconnect: shutdown
+  // flags are cleared (recv() now says ENOTCONN, not EOF) and an address the user did not choose
+  // is reset.
+  void disconnect_after_failed_connect(Sock& s) {
+    s.ss = SocketLayerState::unconnected;
+    s.tcb = Tcb{};
+    s.shut_rd = s.shut_wr = false;
+    if (!s.bindaddr_lock) s.laddr = IpAddress::any(s.family);
+  }
+
+  // __inet_stream_connect's switch on the socket-layer state (Profile::socket_layer). Returns the
+  // call's result, or nullopt for SS_UNCONNECTED: a new connection attempt (if the TCP state is
+  // CLOSE; EISCONN otherwise, below).
+  std::optional<CallResult> connect_by_socket_layer(Sock& s) {
+    const SocketLayerRules& L = *profile->socket_layer;
+    switch (s.ss) {
+      case SocketLayerState::unconnected: return std::nullopt;
+      case SocketLayerState::connected: return fail(Errno::eisconn, *R().connect_eisconn);
+      case SocketLayerState::disconnecting: return fail(Errno::einval, *L.connect_einval_disconnecting);
+      case SocketLayerState::connecting: break;
+    }
+    // SS_CONNECTING: err = -EALREADY, then the TCP state decides.
+    if (s.state == TcpState::syn_sent || s.state == TcpState::syn_received) {
+      if (s.nonblock) return fail(Errno::ealready, *R().connect_ealready);
+      CallResult r = ok(*L.connect_completed);  // a blocking call waits (inet_wait_for_connect); see poll
+      r.pending = Pending::connect;
+      return r;
+    }
+    if (s.state == TcpState::closed) {  // sock_error
+      CallResult r = s.so_error != Errno::ok ? *take_so_error(s, *R().connect_reset)
+                                             : fail(Errno::econnaborted, *L.connect_aborted);
+      disconnect_after_failed_connect(s);
+      return r;
+    }
+    s.ss = SocketLayerState::connected;
+    return ok(*L.connect_completed);
+  }
+
   CallResult connect(Fd fd, const Endpoint& dst0, TimePoint now, std::vector<Segment>& out) {
     Sock* sp = sock_of(fd);
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
-    if (s.state == TcpState::syn_sent) return fail(Errno::ealready, *R().connect_ealready);
+    if (profile->socket_layer) {
+      if (auto r = connect_by_socket_layer(s)) return *r;
+    } else if (s.state == TcpState::syn_sent) {
+      return fail(Errno::ealready, *R().connect_ealready);
+    }
     if (profile->connect_precheck) {
       ConnectRequest q;
       q.listening = s.state == TcpState::listen;
@@ -1296,7 +1350,8 @@ struct Host::Impl {
       const Decision d = profile->connect_precheck(knobs, q);
       if (d.rule && !d.ok()) return fail(d);
     }
-    if (s.state == TcpState::listen || s.ss_connected) return fail(Errno::eisconn, *R().connect_eisconn);
+    if (s.state == TcpState::listen || s.ss != SocketLayerState::unconnected)
+      return fail(Errno::eisconn, *R().connect_eisconn);
     if (s.family == Family::inet && dst0.addr.family() != Family::inet) return fail(Errno::eafnosupport, *R().connect_eafnosupport);
     if (s.family == Family::inet6 && dst0.addr.family() != Family::inet6) return fail(Errno::einval, *R().connect_einval_short_addr);
     if (s.family == Family::inet6 && dst0.addr.is_v4_mapped() && s.v6only) return fail(Errno::enetunreach, *R().connect_enetunreach);
@@ -1342,7 +1397,7 @@ struct Host::Impl {
       kill_time_wait(*recycled_tw);
     }
     s.remote = Endpoint{in_family(dst.addr, s.family), dst.port};
-    s.ss_connected = true;
+    s.ss = SocketLayerState::connecting;
     apply_state(s, tcp_transition(s.state, TcpEvent::active_open));
     auto& t = s.tcb;
     t = Tcb{};
@@ -1514,7 +1569,8 @@ struct Host::Impl {
     if (s.tcb.fin_rcvd || s.shut_rd) return ok(*R().recv_eof, 0);
     if (auto e = take_so_error(s, *R().recv_pending_error)) return *e;
     if (s.state == TcpState::closed) {
-      if (!s.ss_connected && !s.tcb.fin_rcvd && s.tcb.iss == 0) return fail(Errno::enotconn, *R().recv_enotconn);
+      if (s.ss == SocketLayerState::unconnected && !s.tcb.fin_rcvd && s.tcb.iss == 0)
+        return fail(Errno::enotconn, *R().recv_enotconn);
       return ok(*R().recv_eof, 0);
     }
     if (s.state == TcpState::syn_sent && !s.nonblock) {
@@ -1532,6 +1588,11 @@ struct Host::Impl {
     Sock* sp = sock_of(fd);
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
+    // inet_shutdown: an SS_CONNECTING socket becomes SS_DISCONNECTING if its connection is not
+    // (or no longer) past the handshake, else SS_CONNECTED; from SYN-SENT it is disconnected below.
+    if (profile->socket_layer && s.ss == SocketLayerState::connecting)
+      s.ss = (s.state == TcpState::syn_received || s.state == TcpState::closed) ? SocketLayerState::disconnecting
+                                                                                : SocketLayerState::connected;
     switch (s.state) {
       case TcpState::closed:
         s.shut_rd |= rd;
@@ -1548,7 +1609,7 @@ struct Host::Impl {
         }
         return ok(*R().shutdown_ok);
       case TcpState::syn_sent:
-        s.ss_connected = false;
+        s.ss = SocketLayerState::unconnected;
         connection_done(s);
         return ok(*R().shutdown_ok);
       default:
@@ -1602,7 +1663,7 @@ struct Host::Impl {
     const bool data_was_unread = s.tcb.rcv_queue > 0;
     s.tcb.rcv_queue = 0;
     if (s.state == TcpState::closed) {
-      const Rule& r = s.ss_connected ? *R().close_already_closed : *R().close_no_connection;
+      const Rule& r = s.ss != SocketLayerState::unconnected ? *R().close_already_closed : *R().close_no_connection;
       destroy(s);
       return ok(r);
     }
@@ -1629,7 +1690,7 @@ struct Host::Impl {
     auto tr = tcp_transition(s.state, TcpEvent::close);
     if (!tr.actions.error_closing) apply_state(s, tr);
     if (tr.actions.delete_tcb) {  // SYN-SENT: dropped without a word
-      s.ss_connected = false;
+      s.ss = SocketLayerState::unconnected;
       connection_done(s);
       return ok(*R().close_fin);
     }
@@ -1673,15 +1734,14 @@ struct Host::Impl {
         Sock* s = sock_of(fd);
         if (!s) return fail(Errno::ebadf, *R().ebadf);
         if (s->state == TcpState::syn_sent || s->state == TcpState::syn_received) return std::nullopt;
-        if (s->so_error != Errno::ok) {
-          auto r = take_so_error(*s, *R().connect_reset);
-          // __inet_stream_connect's error path calls tcp_disconnect: shutdown flags are cleared
-          // (recv() now says ENOTCONN, not EOF) and an address the user did not choose is reset.
-          s->tcb = Tcb{};
-          s->shut_rd = s->shut_wr = false;
-          if (!s->bindaddr_lock) s->laddr = IpAddress::any(s->family);
+        if (s->so_error != Errno::ok ||
+            (profile->socket_layer && s->state == TcpState::closed)) {
+          auto r = s->so_error != Errno::ok ? *take_so_error(*s, *R().connect_reset)
+                                            : fail(Errno::econnaborted, *profile->socket_layer->connect_aborted);
+          disconnect_after_failed_connect(*s);
           return r;
         }
+        if (profile->socket_layer) s->ss = SocketLayerState::connected;
         CallResult r = first;
         r.pending = Pending::none;
         return r;
@@ -2069,11 +2129,12 @@ void Host::encode_state(std::string& out, TimePoint now) const {
                                 (s.share_reuseaddr << 7) | (s.share_exclusive << 8) | (s.reuseport_lb << 9) |
                                 (s.exclbind << 10) | (s.linger.on << 11) | (s.linger_in_seconds << 12) |
                                 (s.has_addr << 13) | (s.in_bind_table << 14) | (s.bindport_lock << 15) |
-                                (s.bindaddr_lock << 16) | (s.in_ehash << 17) | (s.ss_connected << 18) |
+                                (s.bindaddr_lock << 16) | (s.in_ehash << 17) |
                                 (s.shut_rd << 19) | (s.shut_wr << 20) | (s.orphan_rcv_shutdown << 21) |
                                 (s.fd.has_value() << 22) | (s.remote.has_value() << 23) |
                                 (s.parent.has_value() << 24) | (s.linger2.has_value() << 25);
     put(out, flags);
+    put(out, static_cast<std::uint8_t>(s.ss));
     put(out, s.linger.seconds);
     put_str(out, s.device);
     put(out, s.rcvbuf);

@@ -49,6 +49,9 @@ const Rule connect_autobind_exhausted{"linux.connect.autobind.exhausted", "linux
 const Rule connect_refused{"linux.connect.refused", "linux", "the peer answered the SYN with RST (nothing listening)", "ECONNREFUSED", "tcp_reset in SYN-SENT (RFC 9293 3.10.7.3)", C::code};
 const Rule connect_timeout{"linux.connect.timeout", "linux", "no answer to the SYN after tcp_syn_retries retransmissions", "ETIMEDOUT", "tcp_write_timeout (tcp_syn_retries, initial RTO 1 s)", C::code};
 const Rule connect_reset{"linux.connect.reset", "linux", "the connection was reset while connecting", "ECONNRESET", "tcp_reset", C::code};
+const Rule connect_async_completed{"linux.connect.async-completed", "linux", "connect() on a socket still SS_CONNECTING from a non-blocking connect() whose handshake has completed (the connection may have moved on, but is not CLOSE)", "0", "__inet_stream_connect: SS_CONNECTING, not SYN-SENT/SYN-RECV, not CLOSE -> SS_CONNECTED", C::test};
+const Rule connect_async_aborted{"linux.connect.async-aborted", "linux", "connect() on a socket still SS_CONNECTING whose connection is over (CLOSE) and whose error, if any, was already reported", "ECONNABORTED", "__inet_stream_connect sock_error: sock_error(sk) ?: -ECONNABORTED; SS_UNCONNECTED, tcp_disconnect", C::code};
+const Rule connect_einval_disconnecting{"linux.connect.einval.disconnecting", "linux", "connect() after shutdown() of a socket that was SS_CONNECTING in SYN-RECV or CLOSE (now SS_DISCONNECTING; from SYN-SENT, shutdown() disconnects it to SS_UNCONNECTED instead)", "EINVAL", "inet_shutdown -> SS_DISCONNECTING; __inet_stream_connect default case", C::test};
 const Rule accept_ok{"linux.accept.ok", "linux", "a completed connection was taken from the accept queue", "fd", "inet_csk_accept", C::code};
 const Rule accept_einval{"linux.accept.einval", "linux", "accept() on a socket that is not listening", "EINVAL", "inet_csk_accept", C::code};
 const Rule accept_eagain{"linux.accept.eagain", "linux", "non-blocking accept() with an empty queue", "EAGAIN", "inet_csk_accept", C::code};
@@ -408,6 +411,9 @@ bool linux_supports_option(SockOpt o) {
 constexpr CallRules kLinuxCalls{PORTLAB_CALL_RULE_SLOTS(PORTLAB_LINUX_CALL_SLOT)};
 #undef PORTLAB_LINUX_CALL_SLOT
 
+constexpr SocketLayerRules kLinuxSocketLayer{&connect_async_completed, &connect_async_aborted,
+                                             &connect_einval_disconnecting};
+
 // ---- version variants ---------------------------------------------------------------------
 
 // Before 6.14 the tcp_tw_reuse threshold was "a later second than tw_ts_recent_stamp".
@@ -536,6 +542,7 @@ const Profile& linux_profile() {
       .knobs = kLinuxKnobs,
       .rules = kLinuxRules,
       .calls = &kLinuxCalls,
+      .socket_layer = &kLinuxSocketLayer,
       .params = linux_params,
       .bind_decide = linux_bind_decide,
       .listen_rechecks = true,

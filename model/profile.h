@@ -152,6 +152,19 @@ struct CallRules {
 #undef PORTLAB_CALL_RULE_FIELD
 };
 
+// Linux keeps a socket-layer state beside the TCP state (struct socket's SS_UNCONNECTED,
+// SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING) and consults it in connect(), listen() and
+// shutdown() (af_inet.c: __inet_stream_connect, inet_listen, inet_shutdown). Above all, a
+// non-blocking connect() leaves the socket SS_CONNECTING whatever becomes of the connection, until
+// the next connect() collects the outcome. A profile with these rules gets that state machine;
+// without them, a socket is simply "connected since connect() or accept()" until the attempt
+// fails.
+struct SocketLayerRules {
+  const Rule* connect_completed = nullptr;           // SS_CONNECTING, past the handshake: 0, SS_CONNECTED
+  const Rule* connect_aborted = nullptr;             // SS_CONNECTING, CLOSE, no pending error: ECONNABORTED
+  const Rule* connect_einval_disconnecting = nullptr;  // SS_DISCONNECTING: EINVAL
+};
+
 struct Profile {
   std::string_view name;         // "linux"
   std::string_view description;  // "Linux 6.12-6.18 (semantics.md §2)"
@@ -159,6 +172,7 @@ struct Profile {
   std::span<const KnobSpec> knobs;
   std::span<const Rule* const> rules;  // every rule of this OS, for the catalogue
   const CallRules* calls = nullptr;
+  const SocketLayerRules* socket_layer = nullptr;  // nullptr: no SS_* state (see SocketLayerRules)
 
   HostParams (*params)(const Knobs& knobs) = nullptr;
   // Does N (the socket binding) conflict with the port's current owners?

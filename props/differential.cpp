@@ -122,20 +122,6 @@ const KnownDisagreement kKnown[] = {
      [](const std::string& line, const StepComparison& r, const StepContext&) {
        return line.starts_with("connect(") && r.rule && r.rule->id == "linux.connect.timeout" && r.result_differs;
      }},
-    {"socket-still-connecting-after-async-connect",
-     "a non-blocking connect() refused asynchronously leaves the socket SS_CONNECTING in the kernel until the next "
-     "connect(): that connect() reports the pending error (ECONNREFUSED; __inet_stream_connect sock_error) where "
-     "the model starts a new connection (EINPROGRESS), and listen() fails with EINVAL (inet_listen: sock->state "
-     "!= SS_UNCONNECTED) where the model listens. Likewise after an asynchronous success, the next connect() "
-     "returns 0 (and moves the socket to SS_CONNECTED) where the model says EISCONN, and shutdown() of a socket "
-     "still SS_CONNECTING makes it SS_DISCONNECTING, after which connect() is EINVAL. Matched: a connect() or "
-     "listen() result that differs, or any call where only the kernel reports the pending ECONNREFUSED, on a "
-     "socket that had a connect() return EINPROGRESS",
-     [](const std::string& line, const StepComparison& r, const StepContext& ctx) {
-       if (!ctx.socket_had_async_connect) return false;
-       return r.result_differs &&
-              (line.starts_with("connect(") || line.starts_with("listen(") || r.kernel_result == "-1 ECONNREFUSED");
-     }},
 };
 
 const KnownDisagreement* known_disagreement(const std::string& line, const StepComparison& r, const StepContext& ctx) {
