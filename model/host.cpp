@@ -857,7 +857,9 @@ struct Host::Impl {
         return;
       }
       auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
-      if (s.parent) {  // an un-accepted child: the listener just forgets it
+      // A half-open child is forgotten by the listener. A queued one (handshake complete) is too,
+      // unless the OS keeps it queued, closed with its error pending (HostParams).
+      if (s.parent && (s.state == TcpState::syn_received || !params.accept_queue_keeps_reset_children)) {
         auto& q = socks[*s.parent]->accept_queue;
         q.erase(std::remove(q.begin(), q.end(), id_of(s)), q.end());
         s.parent.reset();
@@ -1636,7 +1638,8 @@ struct Host::Impl {
     l.accept_queue.clear();
     for (SockId c : children) {
       Sock& child = *socks[c];
-      send_rst(child, now, out);
+      // inet_child_forget -> tcp_disconnect: no RST from a child that is already closed.
+      if (child.state != TcpState::closed) send_rst(child, now, out);
       child.parent.reset();
       child.state = TcpState::closed;
       destroy(child);

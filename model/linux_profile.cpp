@@ -380,6 +380,10 @@ HostParams linux_params(const Knobs& k) {
   // the RST goes out (reset_and_undo). Observed on 6.18.44: a SYN that a TIME-WAIT answers with an
   // ACK is refused within one settle of portlab conform, not after the 1 s initial RTO.
   p.syn_sent_bad_ack_retransmit = std::chrono::milliseconds(8);
+  // tcp_reset -> tcp_done on a child still in the accept queue: it stays queued in CLOSE with
+  // sk_err set; accept() returns it, recv() gives the queued data, then ECONNRESET, then EOF.
+  // Observed on 6.18.44-fc-v669 with portlab conform (kKnown "accept-returns-reset-child").
+  p.accept_queue_keeps_reset_children = true;
   p.time_wait_syn_by_timestamp = true;  // tcp_timewait_state_process (semantics.md §2.8)
   p.time_wait_for_local_peer = true;
   return p;

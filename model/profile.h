@@ -114,6 +114,10 @@ struct HostParams {
   // retransmitted yet (Linux tcp_rcv_synsent_state_process, TCP_TIMEOUT_MIN). nullopt: the SYN
   // waits for its normal retransmission timeout.
   std::optional<Duration> syn_sent_bad_ack_retransmit;
+  // An accept-queue child (handshake complete, not yet accepted) that is reset stays queued, closed,
+  // with its error pending: accept() returns it and recv() reports ECONNRESET (Linux: tcp_reset ->
+  // tcp_done leaves the child in the listener's queue). false: the listener forgets it.
+  bool accept_queue_keeps_reset_children = false;
   bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
   bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
   bool reuse_options_fixed_at_bind = false; // Windows: SO_REUSEADDR/SO_EXCLUSIVEADDRUSE only count if set before bind()

@@ -51,15 +51,6 @@ const KnownDisagreement kKnown[] = {
      [](const std::string&, const StepComparison& r, const StepContext&) {
        return r.rule && r.rule->id == model::generic_rule::unmodelled.id;
      }},
-    {"accept-returns-reset-child",
-     "a connection that completed the handshake and was then reset (RST) while still in the accept queue: the "
-     "kernel's accept() still returns it (the child stays queued in TCP_CLOSE; a later recv() reports "
-     "ECONNRESET), the model drops it from the queue so accept() blocks or says EAGAIN",
-     [](const std::string& line, const StepComparison& r, const StepContext&) {
-       return line.find("accept(") != std::string::npos && r.kernel_errno == 0 &&
-              r.kernel_result != "blocked forever" &&
-              (r.model_result == "blocked forever" || r.model_result == "-1 EAGAIN");
-     }},
     {"tuple-in-use-ignores-bound-device",
      "the 4-tuple is held by a socket bound to a device (SO_BINDTODEVICE, here set after connect()): the kernel's "
      "ehash match includes the bound device (__inet_check_established -> inet_match -> inet_sk_bound_dev_eq), so "

@@ -169,5 +169,55 @@ TEST(LinuxListen, Linux_ListenWithoutBind_RangeExhausted_IsAddrInUse) {
   EXPECT_EQ(w.host().socket_state(l), TcpState::closed);
 }
 
+// ---- accept() of a child reset while queued -----------------------------------------------------
+
+// A connection that completed the handshake and was reset (RST) while still in the accept queue:
+// tcp_reset -> tcp_done closes the child but leaves it in the listener's queue with sk_err set.
+// accept() returns it, recv() hands out the data that arrived before the RST, then ECONNRESET,
+// then EOF (tcp_done set RCV_SHUTDOWN); send() is EPIPE and connect() EISCONN (inet_accept made it
+// SS_CONNECTED). Seen on 6.18.44 with `portlab conform` (kKnown "accept-returns-reset-child",
+// removed). A half-open child (SYN-RECEIVED) is still simply forgotten.
+TEST(LinuxListen, Linux_ChildResetInAcceptQueue_AcceptReturnsIt_DataThenConnResetThenEof) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c = w.socket();
+  must(w.connect(c, "127.0.0.1:7000"), "connect");
+  must(w.send(c, 5), "send");
+  w.linger(c, true, 0);
+  EXPECT_TRUE(Gives(w.close(c), Errno::ok, lr::close_linger0_rst));
+  EXPECT_TRUE(w.host().connections().size() == 1u) << "only the listener is visible: the child is CLOSE";
+  const auto a = w.accept(l);
+  ASSERT_TRUE(Gives(a, Errno::ok, lr::accept_ok));
+  const Fd child = static_cast<Fd>(a.value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::closed);
+  EXPECT_EQ(w.sockname(child)->port, 7000);
+  EXPECT_EQ(w.recv(child, 3).value, 3);
+  EXPECT_EQ(w.recv(child, 10).value, 2);
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::econnreset, lr::connect_reset));
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe, lr::send_epipe));
+  EXPECT_TRUE(Gives(w.connect(child, "127.0.0.1:7000"), Errno::eisconn, lr::connect_eisconn));
+  EXPECT_TRUE(Gives(w.close(child), Errno::ok));
+}
+
+// The same child after the peer's FIN (CLOSE-WAIT) and then its RST: tcp_reset records EPIPE, and
+// recv() reports the FIN (SOCK_DONE) before any error: EOF, EOF; send() EPIPE twice.
+TEST(LinuxListen, Linux_ChildFinThenResetInAcceptQueue_AcceptReturnsIt_RecvEof_SendEpipe) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd d = w.socket();
+  must(w.connect(d, "127.0.0.1:7000"), "connect");
+  must(w.shutdown(d, false, true), "shutdown(SHUT_WR)");
+  w.linger(d, true, 0);
+  must(w.close(d), "close with RST");
+  const auto b = w.accept(l);
+  ASSERT_TRUE(Gives(b, Errno::ok, lr::accept_ok));
+  const Fd child = static_cast<Fd>(b.value);
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe, lr::send_epipe));
+}
+
 }  // namespace
 }  // namespace portlab::testing
