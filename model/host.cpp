@@ -908,6 +908,17 @@ struct Host::Impl {
     if (s.state == TcpState::syn_received && seg.ack == t.iss + 1) {
       apply_state(s, tcp_transition(s.state, TcpEvent::rcv_ack_of_syn));
       cancel_rtx(s);  // a simultaneous open's SYN timer; a listener's child has none
+      // tcp_rcv_state_process, TCP_SYN_RECV: "if (sk->sk_shutdown & SEND_SHUTDOWN)
+      // tcp_shutdown(sk, SEND_SHUTDOWN)": a shutdown(SHUT_WR) made before connect() (on the
+      // CLOSE socket: ENOTCONN, but the flag stays) sends the FIN as soon as a simultaneous open
+      // completes. (The ordinary SYN-SENT -> ESTABLISHED path, tcp_finish_connect, does not.)
+      if (s.shut_wr && !t.fin_queued) {
+        const auto tr = tcp_transition(s.state, TcpEvent::close);
+        if (tr.actions.send_fin) {
+          apply_state(s, tr);
+          t.fin_queued = true;
+        }
+      }
       if (s.parent) socks[*s.parent]->accept_queue.push_back(id_of(s));
     }
     if (t.fin_sent && !t.fin_acked && seg.ack == t.snd_nxt) {

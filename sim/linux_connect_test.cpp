@@ -120,6 +120,41 @@ TEST(LinuxConnect, Linux_BoundPortInTimeWait_ConnectToOtherDestinationPort_Ok) {
   EXPECT_TRUE(w.has_time_wait("127.0.0.1:5000", "127.0.0.1:7000")) << "the other TIME-WAIT is untouched";
 }
 
+// The client closes a connection the server never accepted: the client's side becomes an orphaned
+// FIN-WAIT-2 entry (a TIME-WAIT minisocket in the FIN-WAIT-2 substate, with the peer's timestamp),
+// the server's child sits in the accept queue in CLOSE-WAIT. A new socket bound to the same port
+// connects to the same server: tcp_twsk_unique (twp == NULL) recycles the entry, and the SYN meets
+// the CLOSE-WAIT child, which answers with a challenge ACK (tcp_validate_incoming). SYN-SENT resets
+// it (the RST is exactly at the child's rcv_nxt, so the child is reset, and stays queued, closed)
+// and re-sends the SYN 8 ms later (tcp_rcv_synsent_state_process), which the listener accepts.
+// Both ends of the new connection are ESTABLISHED; accept() returns the reset child first. Seen on
+// 6.18.44 with `portlab conform` (kKnown "syn-over-orphan-fin-wait-2-with-peer-in-close-wait",
+// removed).
+TEST(LinuxConnect, Linux_BoundConnectRecyclesOrphanFinWait2_PeerChildInCloseWait_ResetThenEstablished) {
+  LinuxWorld w;
+  const Fd srv = w.listener("127.0.0.1:7000");
+  const Fd old = w.socket();
+  w.reuse(old, {.ra = true});
+  must(w.bind(old, "127.0.0.1:5000"), "bind old");
+  must(w.connect(old, "127.0.0.1:7000"), "connect old");
+  must(w.close(old), "close old");
+  ASSERT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:7000"), TcpState::fin_wait_2);
+  ASSERT_EQ(w.state("127.0.0.1:7000", "127.0.0.1:5000"), TcpState::close_wait);
+
+  const Fd n = w.socket();
+  w.reuse(n, {.ra = true});
+  must(w.bind(n, "127.0.0.1:5000"), "bind new");
+  const auto c = w.connect_outcome(n, "127.0.0.1:7000");
+  EXPECT_TRUE(Gives(c.result, Errno::ok, lr::connect_bound_time_wait_reused));
+  EXPECT_EQ(c.waited, 8ms) << "the first SYN met the CLOSE-WAIT child; the re-sent one the listener";
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:7000"), TcpState::established);
+  EXPECT_EQ(w.state("127.0.0.1:7000", "127.0.0.1:5000"), TcpState::established);
+  const Fd reset_child = static_cast<Fd>(must(w.accept(srv), "accept the reset child").value);
+  EXPECT_TRUE(Gives(w.recv(reset_child, 10), Errno::ok, lr::recv_eof)) << "its FIN came before the RST";
+  const Fd child = static_cast<Fd>(must(w.accept(srv), "accept the new connection").value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::established);
+}
+
 // ---- bound socket over an ESTABLISHED 4-tuple -------------------------------------------------
 
 class LinuxBoundConnectOverEstablished : public ::testing::TestWithParam<Reuse> {};
@@ -490,6 +525,35 @@ TEST(LinuxConnect, Linux_ConnectToOwnAddressAndPort_SimultaneousOpenWithItself_E
   const auto r = w.recv(a, 100);
   EXPECT_TRUE(Gives(r, Errno::ok, lr::recv_ok));
   EXPECT_EQ(r.value, 10) << "it reads its own bytes";
+}
+
+// shutdown(SHUT_WR) on the unconnected socket fails (ENOTCONN) but leaves SEND_SHUTDOWN set, and
+// connect() does not clear it. The ordinary handshake ignores it (tcp_finish_connect), but a
+// simultaneous open completes in tcp_rcv_state_process's TCP_SYN_RECV case, which calls
+// tcp_shutdown(SEND_SHUTDOWN): the FIN goes out at once, and a socket connected to itself receives
+// its own FIN and ACK (FIN-WAIT-1 -> CLOSING -> TIME-WAIT). The blocking connect() wakes to a
+// CLOSE socket without an error: ECONNABORTED (__inet_stream_connect, sock_error). Found by the
+// differential test once the "self-connect" entry was gone; a real blocking connect() on 6.18.44
+// says ECONNABORTED and leaves the TIME-WAIT, and `portlab conform` agrees.
+TEST(LinuxConnect, Linux_ShutdownWrBeforeConnectToItself_FinAtOnce_TimeWait_Econnaborted) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  must(w.bind(a, "127.0.0.1:5000"), "bind");
+  EXPECT_TRUE(Gives(w.shutdown(a, false, true), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:5000"), Errno::econnaborted, lr::connect_async_aborted));
+  EXPECT_TRUE(w.has_time_wait("127.0.0.1:5000", "127.0.0.1:5000"));
+}
+
+// The same flag does nothing to an ordinary connection (tcp_finish_connect sends no FIN).
+TEST(LinuxConnect, Linux_ShutdownRdwrBeforeConnect_ToListener_StaysEstablished) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd a = w.socket();
+  EXPECT_TRUE(Gives(w.shutdown(a, true, true), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::ok));
+  EXPECT_EQ(w.host().socket_state(a), TcpState::established);
+  const Fd child = static_cast<Fd>(must(w.accept(l), "accept").value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::established) << "no FIN came";
 }
 
 TEST(LinuxConnect, Linux_NonBlockingConnectToOwnWildcardBoundPort_EinprogressThenEstablished) {
