@@ -663,6 +663,11 @@ struct Host::Impl {
     c.rcvbuf = listener.rcvbuf;
     c.sndbuf = listener.sndbuf;
     c.linger2 = listener.linger2;
+    // sk_clone_lock copies sk_shutdown: a shutdown() made on the socket before it listened (the
+    // call fails with ENOTCONN, the flags stay) carries over to every child, whose SEND_SHUTDOWN
+    // then sends a FIN as the handshake completes (see the SYN-RECEIVED -> ESTABLISHED step).
+    c.shut_rd = listener.shut_rd;
+    c.shut_wr = listener.shut_wr;
     c.has_addr = true;
     c.laddr = in_family(seg.dst.addr, c.family);
     c.lport = seg.dst.port;
