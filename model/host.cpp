@@ -1588,9 +1588,11 @@ struct Host::Impl {
       return ok(*R().recv_ok, n);
     }
     // tcp_recvmsg_locked checks SOCK_DONE (the peer's FIN arrived) before sk_err: a reset that
-    // follows the FIN is reported by the next send(), not by recv().
-    if (s.tcb.fin_rcvd || s.shut_rd) return ok(*R().recv_eof, 0);
+    // follows the FIN is reported by the next send(), not by recv(). Our own shutdown(SHUT_RD)
+    // (RCV_SHUTDOWN) is checked after sk_err: a pending error is reported first.
+    if (s.tcb.fin_rcvd) return ok(*R().recv_eof, 0);
     if (auto e = take_so_error(s, *R().recv_pending_error)) return *e;
+    if (s.shut_rd) return ok(*R().recv_eof, 0);
     if (s.state == TcpState::closed) {
       if (s.ss == SocketLayerState::unconnected && !s.tcb.fin_rcvd && s.tcb.iss == 0)
         return fail(Errno::enotconn, *R().recv_enotconn);

@@ -606,6 +606,18 @@ TEST(LinuxConnect, Linux_AsyncConnectRefused_ErrorTakenByRecv_NextConnectIsEconn
   EXPECT_TRUE(Gives(w.recv(b, 10), Errno::enotconn, lr::recv_enotconn));
 }
 
+// tcp_recvmsg_locked looks at sk_err before RCV_SHUTDOWN: after an asynchronous refusal and a
+// shutdown(SHUT_RD) (ENOTCONN), recv() still reports the pending ECONNREFUSED, then EOF. Found by
+// the differential test (seed 24, 400 cases) once the SS_* entry, which had hidden it, was gone.
+TEST(LinuxConnect, Linux_AsyncConnectRefused_ShutdownRd_RecvStillReportsTheError) {
+  LinuxWorld w;
+  const Fd s0 = w.socket({.nonblock = true});
+  EXPECT_TRUE(Gives(w.connect(s0, "127.0.0.1:7000"), Errno::einprogress));
+  EXPECT_TRUE(Gives(w.shutdown(s0, true, false), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.recv(s0, 1), Errno::econnrefused, lr::connect_refused));
+  EXPECT_TRUE(Gives(w.recv(s0, 1), Errno::ok, lr::recv_eof));
+}
+
 // shutdown() of a socket still SS_CONNECTING: SS_DISCONNECTING if the connection is CLOSE (then
 // connect() is EINVAL and listen() too), SS_CONNECTED if it is past the handshake (then EISCONN).
 TEST(LinuxConnect, Linux_ShutdownWhileSsConnecting_ClosedIsDisconnectingEinval_EstablishedIsConnectedEisconn) {
