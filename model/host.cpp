@@ -128,6 +128,9 @@ struct Sock {
   bool has_addr = false;  // bind() recorded an address
   IpAddress laddr;
   std::uint16_t lport = 0;
+  // The port getsockname() reports once the connection gave lport back (tcp_set_state(CLOSE) ->
+  // inet_put_port clears inet_num, but inet_sport, which getsockname reads, stays).
+  std::uint16_t name_port = 0;
   bool in_bind_table = false;
   bool bindport_lock = false;  // SOCK_BINDPORT_LOCK: the user chose the port
   bool bindaddr_lock = false;  // SOCK_BINDADDR_LOCK: the user chose a specific address
@@ -481,6 +484,7 @@ struct Host::Impl {
     if (s.in_bind_table && !s.bindport_lock) {
       bucket_remove(s.lport, OwnerRef{false, id_of(s)});
       s.in_bind_table = false;
+      s.name_port = s.lport;
       s.lport = 0;
     }
     if (!s.fd && !s.parent) destroy(s);
@@ -671,7 +675,7 @@ struct Host::Impl {
     c.has_addr = true;
     c.laddr = in_family(seg.dst.addr, c.family);
     c.lport = seg.dst.port;
-    c.bindport_lock = listener.bindport_lock;
+    c.bindport_lock = false;  // sk_clone_lock: newsk->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK
     c.remote = Endpoint{in_family(seg.src.addr, c.family), seg.src.port};
     c.parent = lid;
     c.ss = SocketLayerState::connected;  // inet_accept
@@ -1927,7 +1931,7 @@ CallResult Host::getsockname(Fd fd) const {
   const Sock* s = m.sock_of(fd);
   if (!s) return m.finish(Impl::fail(Errno::ebadf, *m.R().ebadf));
   CallResult r = Impl::ok(*m.R().getsockname_ok);
-  r.endpoint = Endpoint{s->has_addr ? s->laddr : IpAddress::any(s->family), s->lport};
+  r.endpoint = Endpoint{s->has_addr ? s->laddr : IpAddress::any(s->family), s->lport ? s->lport : s->name_port};
   return r;
 }
 
@@ -2172,6 +2176,7 @@ void Host::encode_state(std::string& out, TimePoint now) const {
     if (s.fd) put(out, *s.fd);
     put_addr(out, s.laddr);
     put(out, s.lport);
+    put(out, s.name_port);
     if (s.remote) put_ep(out, *s.remote);
     put(out, s.backlog);
     put(out, static_cast<std::uint32_t>(s.accept_queue.size()));

@@ -200,6 +200,23 @@ TEST(LinuxListen, Linux_ChildResetInAcceptQueue_AcceptReturnsIt_DataThenConnRese
   EXPECT_TRUE(Gives(w.close(child), Errno::ok));
 }
 
+// A child does not inherit SOCK_BINDPORT_LOCK (sk_clone_lock: sk_userlocks & ~SOCK_BINDPORT_LOCK),
+// so when its connection ends (tcp_set_state(CLOSE) -> inet_put_port) it gives the port back: the
+// accepted socket may bind() again (here to an ephemeral port), while getsockname() went on
+// reporting the old port (inet_sport stays). Found by the differential test (seed 27, 400 cases).
+TEST(LinuxListen, Linux_ChildResetInAcceptQueue_GivesItsPortBack_MayBindAgain) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c = w.socket();
+  must(w.connect(c, "127.0.0.1:7000"), "connect");
+  w.linger(c, true, 0);
+  must(w.close(c), "close with RST");
+  const Fd child = static_cast<Fd>(must(w.accept(l), "accept").value);
+  EXPECT_EQ(w.sockname(child)->port, 7000) << "inet_sport is kept";
+  EXPECT_TRUE(Gives(w.bind(child, "127.0.0.1:0"), Errno::ok, lr::bind_port0_ok));
+  EXPECT_NE(w.sockname(child)->port, 7000);
+}
+
 // The same child after the peer's FIN (CLOSE-WAIT) and then its RST: tcp_reset records EPIPE, and
 // recv() reports the FIN (SOCK_DONE) before any error: EOF, EOF; send() EPIPE twice.
 TEST(LinuxListen, Linux_ChildFinThenResetInAcceptQueue_AcceptReturnsIt_RecvEof_SendEpipe) {
