@@ -27,7 +27,8 @@
 # The reconnects use non-blocking sockets to show that the SYN is accepted by the TIME-WAIT at once
 # (TCP_TW_SYN): portlab delivers segments without delay, so the handshake is complete as soon as
 # connect() returns EINPROGRESS. A SYN the TIME-WAIT rejected would instead be answered with an
-# ACK, reset by the client and retransmitted after the 1 s initial RTO (still SYN-SENT here).
+# ACK and reset by the client; on Linux that RST kills the TIME-WAIT (tcp_rfc1337=0) and the SYN
+# is retransmitted 8 ms later (tcp_rcv_synsent_state_process), elsewhere after the initial RTO.
 host server 10.0.0.2
 host client 10.0.0.1
 host legacy 10.0.0.3

@@ -5,7 +5,7 @@
 
 namespace portlab::model {
 namespace {
-constexpr std::array<std::pair<Errno, std::string_view>, 39> kNames{{
+constexpr std::array<std::pair<Errno, std::string_view>, 40> kNames{{
     {Errno::ok, "0"},
     {Errno::eaddrinuse, "EADDRINUSE"},
     {Errno::eaddrnotavail, "EADDRNOTAVAIL"},
@@ -27,6 +27,7 @@ constexpr std::array<std::pair<Errno, std::string_view>, 39> kNames{{
     {Errno::enetunreach, "ENETUNREACH"},
     {Errno::etimedout, "ETIMEDOUT"},
     {Errno::emfile, "EMFILE"},
+    {Errno::econnaborted, "ECONNABORTED"},
     {Errno::wsaeaddrinuse, "WSAEADDRINUSE"},
     {Errno::wsaeacces, "WSAEACCES"},
     {Errno::wsaewouldblock, "WSAEWOULDBLOCK"},

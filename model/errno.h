@@ -30,6 +30,7 @@ enum class Errno : std::uint8_t {
   enetunreach,
   etimedout,
   emfile,
+  econnaborted,
   // Windows spellings, used only where Windows' documented result differs (semantics.md §5).
   wsaeaddrinuse,
   wsaeacces,

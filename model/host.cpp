@@ -95,6 +95,8 @@ struct Tcb {
   std::optional<TimePoint> rtx_deadline;
 };
 
+enum class SocketLayerState : std::uint8_t { unconnected, connecting, connected, disconnecting };
+
 struct Sock {
   std::uint32_t id = 0;  // its slot in Host::Impl::socks
   Family family = Family::inet;
@@ -126,13 +128,18 @@ struct Sock {
   bool has_addr = false;  // bind() recorded an address
   IpAddress laddr;
   std::uint16_t lport = 0;
+  // The port getsockname() reports once the connection gave lport back (tcp_set_state(CLOSE) ->
+  // inet_put_port clears inet_num, but inet_sport, which getsockname reads, stays).
+  std::uint16_t name_port = 0;
   bool in_bind_table = false;
   bool bindport_lock = false;  // SOCK_BINDPORT_LOCK: the user chose the port
   bool bindaddr_lock = false;  // SOCK_BINDADDR_LOCK: the user chose a specific address
   std::optional<Endpoint> remote;
   bool in_ehash = false;
-  // SS_CONNECTING/SS_CONNECTED of the socket layer (inet_stream_connect).
-  bool ss_connected = false;
+  // The socket layer's state (struct socket's SS_*; Profile::socket_layer). Without socket-layer
+  // rules only "unconnected or not" is read: a socket counts as connected from connect() or
+  // accept() until the attempt fails.
+  SocketLayerState ss = SocketLayerState::unconnected;
   // Listener.
   int backlog = 0;
   std::deque<SockId> accept_queue;
@@ -482,6 +489,7 @@ struct Host::Impl {
     if (s.in_bind_table && !s.bindport_lock) {
       bucket_remove(s.lport, OwnerRef{false, id_of(s)});
       s.in_bind_table = false;
+      s.name_port = s.lport;
       s.lport = 0;
     }
     if (!s.fd && !s.parent) destroy(s);
@@ -664,6 +672,11 @@ struct Host::Impl {
     c.rcvbuf = listener.rcvbuf;
     c.sndbuf = listener.sndbuf;
     c.linger2 = listener.linger2;
+    // sk_clone_lock copies sk_shutdown: a shutdown() made on the socket before it listened (the
+    // call fails with ENOTCONN, the flags stay) carries over to every child, whose SEND_SHUTDOWN
+    // then sends a FIN as the handshake completes (see the SYN-RECEIVED -> ESTABLISHED step).
+    c.shut_rd = listener.shut_rd;
+    c.shut_wr = listener.shut_wr;
     c.has_addr = true;
     c.laddr = in_family(seg.dst.addr, c.family);
     c.lport = seg.dst.port;
@@ -672,7 +685,7 @@ struct Host::Impl {
     c.bindport_lock = profile->child_keeps_port_lock && listener.bindport_lock;
     c.remote = Endpoint{in_family(seg.src.addr, c.family), seg.src.port};
     c.parent = lid;
-    c.ss_connected = true;
+    c.ss = SocketLayerState::connected;  // inet_accept
     auto tr = tcp_transition(TcpState::listen, TcpEvent::rcv_syn);
     c.state = tr.next;
     auto& t = c.tcb;
@@ -798,6 +811,18 @@ struct Host::Impl {
       if (seg.flags.ack && seg.ack != t.snd_nxt) {
         if (seg.flags.rst) return;
         tcp_transition(s.state, TcpEvent::rcv_bad_ack);
+        // Linux: the ACK may be a TIME-WAIT's answer to our SYN (tcp_v4_timewait_ack). The RST
+        // below kills that TIME-WAIT (unless tcp_rfc1337=1), so the SYN is retransmitted almost at
+        // once instead of after the initial RTO (tcp_rcv_synsent_state_process; HostParams).
+        if (params.syn_sent_bad_ack_retransmit && t.syn_retransmits == 0) {
+          cancel_rtx(s);
+          t.rtx_deadline = now + *params.syn_sent_bad_ack_retransmit;
+          timers.insert({*t.rtx_deadline, TimerKind::syn_retransmit, id_of(s)});
+          if (record_events)
+            event(now, where() + " SYN-SENT: unacceptable ACK answered with RST; SYN retransmitted in " +
+                           format_duration(*params.syn_sent_bad_ack_retransmit),
+                  nullptr);
+        }
         Segment r;
         r.src = seg.dst;
         r.dst = seg.src;
@@ -811,7 +836,7 @@ struct Host::Impl {
         auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
         s.so_error = Errno::econnrefused;
         s.so_error_rule = R().connect_refused;
-        s.ss_connected = false;
+        connect_attempt_failed(s);
         apply_state(s, tr);
         connection_done(s);
         return;
@@ -848,16 +873,9 @@ struct Host::Impl {
         return;
       }
       auto tr = tcp_transition(s.state, TcpEvent::rcv_rst);
-      if (s.parent && s.state != TcpState::syn_received && profile->reset_child_stays_queued) {
-        // An established child in the accept queue: closed and unhashed, but still queued.
-        s.so_error = Errno::econnreset;
-        s.so_error_rule = R().connect_reset;
-        if (record_events) event(now, where() + " reset by peer while queued for accept()", R().connect_reset);
-        apply_state(s, tr);
-        connection_done(s);
-        return;
-      }
-      if (s.parent) {  // an un-accepted child: the listener just forgets it
+      // A half-open child is forgotten by the listener. A queued one (handshake complete) is too,
+      // unless the OS keeps it queued, closed with its error pending (HostParams).
+      if (s.parent && (s.state == TcpState::syn_received || !params.accept_queue_keeps_reset_children)) {
         auto& q = socks[*s.parent]->accept_queue;
         q.erase(std::remove(q.begin(), q.end(), id_of(s)), q.end());
         s.parent.reset();
@@ -880,10 +898,21 @@ struct Host::Impl {
       return;
     }
     if (seg.flags.syn) {
-      if (s.state == TcpState::syn_received) return;  // retransmitted SYN; our SYN,ACK went out already
-      tcp_transition(s.state, TcpEvent::rcv_syn);  // challenge ACK
-      send_ack(s, now, out);
-      return;
+      // Simultaneous open (RFC 9293 3.10.7.3; a connect() to the socket's own address and port
+      // is one with itself): having answered the peer's SYN with SYN,ACK from SYN-SENT, we now
+      // receive the peer's SYN,ACK. Linux lets exactly this segment through to ACK processing,
+      // which completes the handshake (tcp_validate_incoming: SYN_RECV, sk->sk_socket set,
+      // seq + 1 == rcv_nxt, ack_seq == snd_nxt). RFC 9293 reaches the same ESTABLISHED by
+      // another path (the SYN,ACK is out of window, its ACK is answered with an ACK that
+      // completes the other side); a listener's child never gets here (its peer is in SYN-SENT).
+      const bool simultaneous_open_syn_ack = s.state == TcpState::syn_received && !s.parent && seg.flags.ack &&
+                                             seg.seq + 1 == t.rcv_nxt && seg.ack == t.snd_nxt;
+      if (!simultaneous_open_syn_ack) {
+        if (s.state == TcpState::syn_received) return;  // retransmitted SYN; our SYN,ACK went out already
+        tcp_transition(s.state, TcpEvent::rcv_syn);  // challenge ACK
+        send_ack(s, now, out);
+        return;
+      }
     }
     if (!seg.flags.ack) return;
     if (seq_gt(seg.ack, t.snd_una) && seq_le(seg.ack, t.snd_nxt)) t.snd_una = seg.ack;
@@ -894,6 +923,18 @@ struct Host::Impl {
     }
     if (s.state == TcpState::syn_received && seg.ack == t.iss + 1) {
       apply_state(s, tcp_transition(s.state, TcpEvent::rcv_ack_of_syn));
+      cancel_rtx(s);  // a simultaneous open's SYN timer; a listener's child has none
+      // tcp_rcv_state_process, TCP_SYN_RECV: "if (sk->sk_shutdown & SEND_SHUTDOWN)
+      // tcp_shutdown(sk, SEND_SHUTDOWN)": a shutdown(SHUT_WR) made before connect() (on the
+      // CLOSE socket: ENOTCONN, but the flag stays) sends the FIN as soon as a simultaneous open
+      // completes. (The ordinary SYN-SENT -> ESTABLISHED path, tcp_finish_connect, does not.)
+      if (s.shut_wr && !t.fin_queued) {
+        const auto tr = tcp_transition(s.state, TcpEvent::close);
+        if (tr.actions.send_fin) {
+          apply_state(s, tr);
+          t.fin_queued = true;
+        }
+      }
       if (s.parent) socks[*s.parent]->accept_queue.push_back(id_of(s));
     }
     if (t.fin_sent && !t.fin_acked && seg.ack == t.snd_nxt) {
@@ -977,7 +1018,7 @@ struct Host::Impl {
         auto tr = tcp_transition(s.state, TcpEvent::timeout_retransmit);
         s.so_error = Errno::etimedout;
         s.so_error_rule = R().connect_timeout;
-        s.ss_connected = false;
+        connect_attempt_failed(s);
         apply_state(s, tr);
         connection_done(s);
         continue;
@@ -1160,6 +1201,11 @@ struct Host::Impl {
       } else if (!a.is_wildcard()) {
         if (a.is_link_local_v6() && s.device.empty()) return fail(Errno::einval, *R().bind_einval_link_local_scope);
         if (!is_local(a) && !nonlocal_ok) return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
+        // __inet6_bind checks the address against the bound device: ipv6_chk_addr(net, addr, dev,
+        // 0) accepts an address of host or link scope only on its own device, and ::1 lives on lo.
+        // (__inet_bind has no such check for IPv4.) Found by the differential test on 6.18.44.
+        if (a.is_loopback() && !s.device.empty() && s.device != "lo" && !nonlocal_ok)
+          return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
       }
     }
     const bool saved_v6only = s.v6only;
@@ -1230,7 +1276,9 @@ struct Host::Impl {
       s.backlog = backlog;
       return ok(*R().listen_again);
     }
-    if (s.state != TcpState::closed || s.ss_connected) return fail(Errno::einval, *R().listen_einval_state);
+    // inet_listen: only an SS_UNCONNECTED socket in CLOSE may listen.
+    if (s.state != TcpState::closed || s.ss != SocketLayerState::unconnected)
+      return fail(Errno::einval, *R().listen_einval_state);
     // inet_csk_listen_start: the state becomes LISTEN, then get_port re-checks.
     s.state = TcpState::listen;
     if (s.lport == 0) {
@@ -1274,11 +1322,59 @@ struct Host::Impl {
     return false;
   }
 
+  // The connection attempt failed (RST or SYN timeout). Without socket-layer rules the socket is
+  // unconnected again at once; Linux leaves it SS_CONNECTING until a connect() collects the error.
+  void connect_attempt_failed(Sock& s) {
+    if (!profile->socket_layer) s.ss = SocketLayerState::unconnected;
+  }
+
+  // __inet_stream_connect's error path (sock_error): SS_UNCONNECTED, then tcp_disconnect: shutdown
+  // flags are cleared (recv() now says ENOTCONN, not EOF) and an address the user did not choose
+  // is reset.
+  void disconnect_after_failed_connect(Sock& s) {
+    s.ss = SocketLayerState::unconnected;
+    s.tcb = Tcb{};
+    s.shut_rd = s.shut_wr = false;
+    if (!s.bindaddr_lock) s.laddr = IpAddress::any(s.family);
+  }
+
+  // __inet_stream_connect's switch on the socket-layer state (Profile::socket_layer). Returns the
+  // call's result, or nullopt for SS_UNCONNECTED: a new connection attempt (if the TCP state is
+  // CLOSE; EISCONN otherwise, below).
+  std::optional<CallResult> connect_by_socket_layer(Sock& s) {
+    const SocketLayerRules& L = *profile->socket_layer;
+    switch (s.ss) {
+      case SocketLayerState::unconnected: return std::nullopt;
+      case SocketLayerState::connected: return fail(Errno::eisconn, *R().connect_eisconn);
+      case SocketLayerState::disconnecting: return fail(Errno::einval, *L.connect_einval_disconnecting);
+      case SocketLayerState::connecting: break;
+    }
+    // SS_CONNECTING: err = -EALREADY, then the TCP state decides.
+    if (s.state == TcpState::syn_sent || s.state == TcpState::syn_received) {
+      if (s.nonblock) return fail(Errno::ealready, *R().connect_ealready);
+      CallResult r = ok(*L.connect_completed);  // a blocking call waits (inet_wait_for_connect); see poll
+      r.pending = Pending::connect;
+      return r;
+    }
+    if (s.state == TcpState::closed) {  // sock_error
+      CallResult r = s.so_error != Errno::ok ? *take_so_error(s, *R().connect_reset)
+                                             : fail(Errno::econnaborted, *L.connect_aborted);
+      disconnect_after_failed_connect(s);
+      return r;
+    }
+    s.ss = SocketLayerState::connected;
+    return ok(*L.connect_completed);
+  }
+
   CallResult connect(Fd fd, const Endpoint& dst0, TimePoint now, std::vector<Segment>& out) {
     Sock* sp = sock_of(fd);
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
-    if (s.state == TcpState::syn_sent) return fail(Errno::ealready, *R().connect_ealready);
+    if (profile->socket_layer) {
+      if (auto r = connect_by_socket_layer(s)) return *r;
+    } else if (s.state == TcpState::syn_sent) {
+      return fail(Errno::ealready, *R().connect_ealready);
+    }
     if (profile->connect_precheck) {
       ConnectRequest q;
       q.listening = s.state == TcpState::listen;
@@ -1288,7 +1384,8 @@ struct Host::Impl {
       const Decision d = profile->connect_precheck(knobs, q);
       if (d.rule && !d.ok()) return fail(d);
     }
-    if (s.state == TcpState::listen || s.ss_connected) return fail(Errno::eisconn, *R().connect_eisconn);
+    if (s.state == TcpState::listen || s.ss != SocketLayerState::unconnected)
+      return fail(Errno::eisconn, *R().connect_eisconn);
     if (s.family == Family::inet && dst0.addr.family() != Family::inet) return fail(Errno::eafnosupport, *R().connect_eafnosupport);
     if (s.family == Family::inet6 && dst0.addr.family() != Family::inet6) return fail(Errno::einval, *R().connect_einval_short_addr);
     if (s.family == Family::inet6 && dst0.addr.is_v4_mapped() && s.v6only) return fail(Errno::enetunreach, *R().connect_enetunreach);
@@ -1334,7 +1431,7 @@ struct Host::Impl {
       kill_time_wait(*recycled_tw);
     }
     s.remote = Endpoint{in_family(dst.addr, s.family), dst.port};
-    s.ss_connected = true;
+    s.ss = SocketLayerState::connecting;
     apply_state(s, tcp_transition(s.state, TcpEvent::active_open));
     auto& t = s.tcb;
     t = Tcb{};
@@ -1522,11 +1619,14 @@ struct Host::Impl {
       return ok(*R().recv_ok, n);
     }
     // tcp_recvmsg_locked checks SOCK_DONE (the peer's FIN arrived) before sk_err: a reset that
-    // follows the FIN is reported by the next send(), not by recv().
-    if (s.tcb.fin_rcvd || s.shut_rd) return ok(*R().recv_eof, 0);
+    // follows the FIN is reported by the next send(), not by recv(). Our own shutdown(SHUT_RD)
+    // (RCV_SHUTDOWN) is checked after sk_err: a pending error is reported first.
+    if (s.tcb.fin_rcvd) return ok(*R().recv_eof, 0);
     if (auto e = take_so_error(s, *R().recv_pending_error)) return *e;
+    if (s.shut_rd) return ok(*R().recv_eof, 0);
     if (s.state == TcpState::closed) {
-      if (!s.ss_connected && !s.tcb.fin_rcvd && s.tcb.iss == 0) return fail(Errno::enotconn, *R().recv_enotconn);
+      if (s.ss == SocketLayerState::unconnected && !s.tcb.fin_rcvd && s.tcb.iss == 0)
+        return fail(Errno::enotconn, *R().recv_enotconn);
       return ok(*R().recv_eof, 0);
     }
     if (s.state == TcpState::syn_sent && !s.nonblock) {
@@ -1544,6 +1644,11 @@ struct Host::Impl {
     Sock* sp = sock_of(fd);
     if (!sp) return fail(Errno::ebadf, *R().ebadf);
     Sock& s = *sp;
+    // inet_shutdown: an SS_CONNECTING socket becomes SS_DISCONNECTING if its connection is not
+    // (or no longer) past the handshake, else SS_CONNECTED; from SYN-SENT it is disconnected below.
+    if (profile->socket_layer && s.ss == SocketLayerState::connecting)
+      s.ss = (s.state == TcpState::syn_received || s.state == TcpState::closed) ? SocketLayerState::disconnecting
+                                                                                : SocketLayerState::connected;
     switch (s.state) {
       case TcpState::closed:
         s.shut_rd |= rd;
@@ -1560,7 +1665,7 @@ struct Host::Impl {
         }
         return ok(*R().shutdown_ok);
       case TcpState::syn_sent:
-        s.ss_connected = false;
+        s.ss = SocketLayerState::unconnected;
         connection_done(s);
         return ok(*R().shutdown_ok);
       default:
@@ -1587,7 +1692,8 @@ struct Host::Impl {
     l.accept_queue.clear();
     for (SockId c : children) {
       Sock& child = *socks[c];
-      if (child.state != TcpState::closed) send_rst(child, now, out);  // a reset child has no peer left
+      // inet_child_forget -> tcp_disconnect: no RST from a child that is already closed.
+      if (child.state != TcpState::closed) send_rst(child, now, out);
       child.parent.reset();
       child.state = TcpState::closed;
       destroy(child);
@@ -1614,7 +1720,7 @@ struct Host::Impl {
     const bool data_was_unread = s.tcb.rcv_queue > 0;
     s.tcb.rcv_queue = 0;
     if (s.state == TcpState::closed) {
-      const Rule& r = s.ss_connected ? *R().close_already_closed : *R().close_no_connection;
+      const Rule& r = s.ss != SocketLayerState::unconnected ? *R().close_already_closed : *R().close_no_connection;
       destroy(s);
       return ok(r);
     }
@@ -1641,7 +1747,7 @@ struct Host::Impl {
     auto tr = tcp_transition(s.state, TcpEvent::close);
     if (!tr.actions.error_closing) apply_state(s, tr);
     if (tr.actions.delete_tcb) {  // SYN-SENT: dropped without a word
-      s.ss_connected = false;
+      s.ss = SocketLayerState::unconnected;
       connection_done(s);
       return ok(*R().close_fin);
     }
@@ -1685,15 +1791,14 @@ struct Host::Impl {
         Sock* s = sock_of(fd);
         if (!s) return fail(Errno::ebadf, *R().ebadf);
         if (s->state == TcpState::syn_sent || s->state == TcpState::syn_received) return std::nullopt;
-        if (s->so_error != Errno::ok) {
-          auto r = take_so_error(*s, *R().connect_reset);
-          // __inet_stream_connect's error path calls tcp_disconnect: shutdown flags are cleared
-          // (recv() now says ENOTCONN, not EOF) and an address the user did not choose is reset.
-          s->tcb = Tcb{};
-          s->shut_rd = s->shut_wr = false;
-          if (!s->bindaddr_lock) s->laddr = IpAddress::any(s->family);
+        if (s->so_error != Errno::ok ||
+            (profile->socket_layer && s->state == TcpState::closed)) {
+          auto r = s->so_error != Errno::ok ? *take_so_error(*s, *R().connect_reset)
+                                            : fail(Errno::econnaborted, *profile->socket_layer->connect_aborted);
+          disconnect_after_failed_connect(*s);
           return r;
         }
+        if (profile->socket_layer) s->ss = SocketLayerState::connected;
         CallResult r = first;
         r.pending = Pending::none;
         return r;
@@ -1853,7 +1958,7 @@ CallResult Host::getsockname(Fd fd) const {
   const Sock* s = m.sock_of(fd);
   if (!s) return m.finish(Impl::fail(Errno::ebadf, *m.R().ebadf));
   CallResult r = Impl::ok(*m.R().getsockname_ok);
-  r.endpoint = Endpoint{s->has_addr ? s->laddr : IpAddress::any(s->family), s->lport};
+  r.endpoint = Endpoint{s->has_addr ? s->laddr : IpAddress::any(s->family), s->lport ? s->lport : s->name_port};
   return r;
 }
 
@@ -2084,11 +2189,12 @@ void Host::encode_state(std::string& out, TimePoint now) const {
                                 (s.share_reuseaddr << 7) | (s.share_exclusive << 8) | (s.reuseport_lb << 9) |
                                 (s.exclbind << 10) | (s.linger.on << 11) | (s.linger_in_seconds << 12) |
                                 (s.has_addr << 13) | (s.in_bind_table << 14) | (s.bindport_lock << 15) |
-                                (s.bindaddr_lock << 16) | (s.in_ehash << 17) | (s.ss_connected << 18) |
+                                (s.bindaddr_lock << 16) | (s.in_ehash << 17) |
                                 (s.shut_rd << 19) | (s.shut_wr << 20) | (s.orphan_rcv_shutdown << 21) |
                                 (s.fd.has_value() << 22) | (s.remote.has_value() << 23) |
                                 (s.parent.has_value() << 24) | (s.linger2.has_value() << 25);
     put(out, flags);
+    put(out, static_cast<std::uint8_t>(s.ss));
     put(out, s.linger.seconds);
     put_str(out, s.device);
     put(out, s.rcvbuf);
@@ -2100,6 +2206,7 @@ void Host::encode_state(std::string& out, TimePoint now) const {
     if (s.fd) put(out, *s.fd);
     put_addr(out, s.laddr);
     put(out, s.lport);
+    put(out, s.name_port);
     if (s.remote) put_ep(out, *s.remote);
     put(out, s.backlog);
     put(out, static_cast<std::uint32_t>(s.accept_queue.size()));

@@ -74,6 +74,23 @@ TEST(LinuxBindErrors, Linux_LinkLocalV6WithoutDevice_IsEinval) {
       Gives(h.bind(sock(h, Family::inet6), ep("[fe80::1]:5000")), Errno::einval, lr::bind_einval_link_local_scope));
 }
 
+// #4 with a bound device: __inet6_bind looks the address up on that device (ipv6_chk_addr with
+// dev = sk_bound_dev_if), and an address of host scope counts only on its own device: ::1 lives on
+// lo, so a socket bound to v0 cannot bind it (EADDRNOTAVAIL), one bound to lo can. IPv4 has no such
+// check (127.0.0.1 binds from v0). Found by the differential test (seed 22, 400 cases) on 6.18.44.
+TEST(LinuxBindErrors, Linux_V6LoopbackOnSocketBoundToOtherDevice_IsAddrNotAvail_V4IsNot) {
+  Host h = linux_host({"v0"});
+  const Fd v6 = sock(h, Family::inet6);
+  must(h.setsockopt(v6, SockOpt::so_bindtodevice, OptValue{std::string("v0")}), "SO_BINDTODEVICE v0");
+  EXPECT_TRUE(Gives(h.bind(v6, ep("[::1]:7001")), Errno::eaddrnotavail, lr::bind_eaddrnotavail_not_local));
+  const Fd on_lo = sock(h, Family::inet6);
+  must(h.setsockopt(on_lo, SockOpt::so_bindtodevice, OptValue{std::string("lo")}), "SO_BINDTODEVICE lo");
+  EXPECT_TRUE(Gives(h.bind(on_lo, ep("[::1]:7001")), Errno::ok, lr::bind_ok));
+  const Fd v4 = sock(h);
+  must(h.setsockopt(v4, SockOpt::so_bindtodevice, OptValue{std::string("v0")}), "SO_BINDTODEVICE v0");
+  EXPECT_TRUE(Gives(h.bind(v4, ep("127.0.0.1:7002")), Errno::ok, lr::bind_ok));
+}
+
 // Order, IPv4 (__inet_bind): address, then port privilege, then socket state.
 TEST(LinuxBindErrors, Linux_V4_AddressCheckedBeforePortAndState) {
   Host h = linux_host();

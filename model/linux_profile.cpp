@@ -49,6 +49,9 @@ const Rule connect_autobind_exhausted{"linux.connect.autobind.exhausted", "linux
 const Rule connect_refused{"linux.connect.refused", "linux", "the peer answered the SYN with RST (nothing listening)", "ECONNREFUSED", "tcp_reset in SYN-SENT (RFC 9293 3.10.7.3)", C::code};
 const Rule connect_timeout{"linux.connect.timeout", "linux", "no answer to the SYN after tcp_syn_retries retransmissions", "ETIMEDOUT", "tcp_write_timeout (tcp_syn_retries, initial RTO 1 s)", C::code};
 const Rule connect_reset{"linux.connect.reset", "linux", "the connection was reset while connecting", "ECONNRESET", "tcp_reset", C::code};
+const Rule connect_async_completed{"linux.connect.async-completed", "linux", "connect() on a socket still SS_CONNECTING from a non-blocking connect() whose handshake has completed (the connection may have moved on, but is not CLOSE)", "0", "__inet_stream_connect: SS_CONNECTING, not SYN-SENT/SYN-RECV, not CLOSE -> SS_CONNECTED", C::test};
+const Rule connect_async_aborted{"linux.connect.async-aborted", "linux", "connect() on a socket still SS_CONNECTING (or a blocking connect() waking up) whose connection is over (CLOSE) and whose error, if any, was already reported", "ECONNABORTED", "__inet_stream_connect sock_error: sock_error(sk) ?: -ECONNABORTED; SS_UNCONNECTED, tcp_disconnect", C::code};
+const Rule connect_einval_disconnecting{"linux.connect.einval.disconnecting", "linux", "connect() after shutdown() of a socket that was SS_CONNECTING in SYN-RECV or CLOSE (now SS_DISCONNECTING; from SYN-SENT, shutdown() disconnects it to SS_UNCONNECTED instead)", "EINVAL", "inet_shutdown -> SS_DISCONNECTING; __inet_stream_connect default case", C::test};
 const Rule accept_ok{"linux.accept.ok", "linux", "a completed connection was taken from the accept queue", "fd", "inet_csk_accept", C::code};
 const Rule accept_einval{"linux.accept.einval", "linux", "accept() on a socket that is not listening", "EINVAL", "inet_csk_accept", C::code};
 const Rule accept_eagain{"linux.accept.eagain", "linux", "non-blocking accept() with an empty queue", "EAGAIN", "inet_csk_accept", C::code};
@@ -371,6 +374,16 @@ HostParams linux_params(const Knobs& k) {
   p.syn_retries = static_cast<int>(k.integer(linux_knob::tcp_syn_retries));
   p.max_time_wait = static_cast<std::uint64_t>(k.integer(linux_knob::tcp_max_tw_buckets));
   p.rst_kills_time_wait = k.integer(linux_knob::tcp_rfc1337) == 0;
+  // tcp_rcv_synsent_state_process, "Previous FIN/ACK or RST/ACK might be ignored": an
+  // unacceptable ACK in SYN-SENT, while icsk_retransmits == 0, re-arms the retransmit timer at
+  // TCP_TIMEOUT_MIN (2 jiffies; 8 ms at CONFIG_HZ=250, the Debian and test kernels' value) before
+  // the RST goes out (reset_and_undo). Observed on 6.18.44: a SYN that a TIME-WAIT answers with an
+  // ACK is refused within one settle of portlab conform, not after the 1 s initial RTO.
+  p.syn_sent_bad_ack_retransmit = std::chrono::milliseconds(8);
+  // tcp_reset -> tcp_done on a child still in the accept queue: it stays queued in CLOSE with
+  // sk_err set; accept() returns it, recv() gives the queued data, then ECONNRESET, then EOF.
+  // Observed on 6.18.44-fc-v669 with portlab conform (kKnown "accept-returns-reset-child").
+  p.accept_queue_keeps_reset_children = true;
   p.time_wait_syn_by_timestamp = true;  // tcp_timewait_state_process (semantics.md §2.8)
   p.time_wait_for_local_peer = true;
   return p;
@@ -401,6 +414,9 @@ bool linux_supports_option(SockOpt o) {
 #define PORTLAB_LINUX_CALL_SLOT(n) .n = &linux_rule::n,
 constexpr CallRules kLinuxCalls{PORTLAB_CALL_RULE_SLOTS(PORTLAB_LINUX_CALL_SLOT)};
 #undef PORTLAB_LINUX_CALL_SLOT
+
+constexpr SocketLayerRules kLinuxSocketLayer{&connect_async_completed, &connect_async_aborted,
+                                             &connect_einval_disconnecting};
 
 // ---- version variants ---------------------------------------------------------------------
 
@@ -530,12 +546,10 @@ const Profile& linux_profile() {
       .knobs = kLinuxKnobs,
       .rules = kLinuxRules,
       .calls = &kLinuxCalls,
+      .socket_layer = &kLinuxSocketLayer,
       .params = linux_params,
       .bind_decide = linux_bind_decide,
       .listen_rechecks = true,
-      // Measured on 6.18 by the differential property (accept() returns the reset child);
-      // tcp_done does not destroy a socket that is not SOCK_DEAD, and a queued child is not.
-      .reset_child_stays_queued = true,
       // sk_clone_lock: newsk->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK (checked
       // against 6.18: a reset accepted socket can bind() again).
       .child_keeps_port_lock = false,

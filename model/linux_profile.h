@@ -74,6 +74,9 @@ namespace linux_rule {
   X(connect_refused)                                     \
   X(connect_timeout)                                     \
   X(connect_reset)                                       \
+  X(connect_async_completed)                             \
+  X(connect_async_aborted)                               \
+  X(connect_einval_disconnecting)                        \
   X(accept_ok)                                           \
   X(accept_einval)                                       \
   X(accept_eagain)                                       \

@@ -109,6 +109,15 @@ struct HostParams {
   int syn_retries = 6;
   std::uint64_t max_time_wait = std::numeric_limits<std::uint64_t>::max();
   bool rst_kills_time_wait = true;          // RFC 1337 "assassination" happens (Linux tcp_rfc1337=0)
+  // SYN-SENT receives an ACK that does not acknowledge its SYN (typically a TIME-WAIT's answer to
+  // it): besides the RST every OS sends, retransmit the SYN after this delay if it was not
+  // retransmitted yet (Linux tcp_rcv_synsent_state_process, TCP_TIMEOUT_MIN). nullopt: the SYN
+  // waits for its normal retransmission timeout.
+  std::optional<Duration> syn_sent_bad_ack_retransmit;
+  // An accept-queue child (handshake complete, not yet accepted) that is reset stays queued, closed,
+  // with its error pending: accept() returns it and recv() reports ECONNRESET (Linux: tcp_reset ->
+  // tcp_done leaves the child in the listener's queue). false: the listener forgets it.
+  bool accept_queue_keeps_reset_children = false;
   bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
   bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
   bool reuse_options_fixed_at_bind = false; // Windows: SO_REUSEADDR/SO_EXCLUSIVEADDRUSE only count if set before bind()
@@ -147,6 +156,19 @@ struct CallRules {
 #undef PORTLAB_CALL_RULE_FIELD
 };
 
+// Linux keeps a socket-layer state beside the TCP state (struct socket's SS_UNCONNECTED,
+// SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING) and consults it in connect(), listen() and
+// shutdown() (af_inet.c: __inet_stream_connect, inet_listen, inet_shutdown). Above all, a
+// non-blocking connect() leaves the socket SS_CONNECTING whatever becomes of the connection, until
+// the next connect() collects the outcome. A profile with these rules gets that state machine;
+// without them, a socket is simply "connected since connect() or accept()" until the attempt
+// fails.
+struct SocketLayerRules {
+  const Rule* connect_completed = nullptr;           // SS_CONNECTING, past the handshake: 0, SS_CONNECTED
+  const Rule* connect_aborted = nullptr;             // SS_CONNECTING, CLOSE, no pending error: ECONNABORTED
+  const Rule* connect_einval_disconnecting = nullptr;  // SS_DISCONNECTING: EINVAL
+};
+
 struct Profile {
   std::string_view name;         // "linux"
   std::string_view description;  // "Linux 6.12-6.18 (semantics.md §2)"
@@ -154,6 +176,7 @@ struct Profile {
   std::span<const KnobSpec> knobs;
   std::span<const Rule* const> rules;  // every rule of this OS, for the catalogue
   const CallRules* calls = nullptr;
+  const SocketLayerRules* socket_layer = nullptr;  // nullptr: no SS_* state (see SocketLayerRules)
 
   HostParams (*params)(const Knobs& knobs) = nullptr;
   // Does N (the socket binding) conflict with the port's current owners?
@@ -161,10 +184,6 @@ struct Profile {
                           BindMode mode) = nullptr;
   // Is listen() a new conflict check (Linux inet_csk_listen_start)? Reruns bind_decide with n.listening.
   bool listen_rechecks = false;
-  // Does an established child that is reset while waiting in the accept queue stay there (Linux:
-  // it is a full socket; tcp_reset -> tcp_done closes and unhashes it, and inet_csk_accept still
-  // returns it, its first recv() reporting ECONNRESET)? false: the listener forgets it.
-  bool reset_child_stays_queued = false;
   // Does an accepted socket keep its port when it reaches CLOSE with its descriptor open, as a
   // socket that bound its port itself does (SOCK_BINDPORT_LOCK)? Linux: no, sk_clone_lock clears
   // the lock. Other OSes: assumed yes (not established in semantics.md).

@@ -366,7 +366,33 @@ struct Conformer::Impl {
     r.result_differs = r.model_result != r.kernel_result;
   }
 
+  // A handshake or close still in flight (KernelHost::settle waits for these to end).
+  static bool in_flight(model::TcpState s) {
+    using model::TcpState;
+    return s == TcpState::syn_sent || s == TcpState::syn_received || s == TcpState::fin_wait_1 ||
+           s == TcpState::closing || s == TcpState::last_ack;
+  }
+
+  // The kernel side settles in real time (KernelHost::settle: up to 500 ms while a handshake or
+  // close is in flight); the model gets the same 500 ms in virtual time, event by event, while one
+  // of its connections is in such a state. Without it, a model timer that the kernel's settle
+  // outlasts would be compared before it fires (Linux re-sends a SYN 2 jiffies after an
+  // unacceptable ACK in SYN-SENT: tcp_rcv_synsent_state_process).
+  void settle_model() {
+    const model::TimePoint limit = world->now() + std::chrono::milliseconds(500);
+    sim::World& w = *world;
+    for (;;) {
+      bool moving = false;
+      for (std::size_t h = 0; h < names.size() && !moving; ++h)
+        for (const auto& c : w.host(h).connections()) moving |= in_flight(c.state);
+      const auto next = w.next_event_time();
+      if (!moving || !next || *next > limit) return;
+      w.advance_to(*next);
+    }
+  }
+
   void compare_connections(StepComparison& r) {
+    settle_model();
     for (auto& k : kernels) k->settle();
     for (std::size_t h = 0; h < names.size(); ++h) {
       std::vector<std::string> m = model_view(h);

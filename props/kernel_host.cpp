@@ -327,9 +327,15 @@ KernelResult KernelHost::connect(int fd, const Endpoint& dst) {
     ::getsockopt(d->real, SOL_SOCKET, SO_ERROR, &err, &len);
     // A second connect() runs the kernel's end-of-connect path as the blocking call would have:
     // on failure (sock_error) the socket goes back to SS_UNCONNECTED, so listen() or a new
-    // connect() behave as after a blocking connect; on success it becomes SS_CONNECTED.
-    guarded_connect(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len, ns_.is_private());
+    // connect() behave as after a blocking connect; on success it becomes SS_CONNECTED. Without a
+    // pending error its own result is the blocking call's: 0, or ECONNABORTED when the connection
+    // is already over (CLOSE: "sock_error(sk) ?: -ECONNABORTED"; e.g. a socket connected to itself
+    // after shutdown(SHUT_WR) ends in TIME-WAIT at once; a real blocking connect() says
+    // ECONNABORTED there, checked on 6.18.44).
+    const int again = guarded_connect(d->real, reinterpret_cast<sockaddr*>(&a.ss), a.len, ns_.is_private());
+    const int again_errno = again == 0 ? 0 : errno;
     if (err != 0) return fail(err);
+    if (again_errno != 0 && again_errno != EISCONN) return fail(again_errno);
     return ok();
   });
 }

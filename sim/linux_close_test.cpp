@@ -395,6 +395,64 @@ INSTANTIATE_TEST_SUITE_P(Linux, LinuxSynToServerTimeWait, ::testing::Values(1, 0
                            return "Timestamps" + std::to_string(p.param);
                          });
 
+// The server's TIME-WAIT (server closed first) as above, but nothing listens on the port any more.
+// Returns after the old connection is gone on our side.
+void server_time_wait_without_listener(LinuxWorld& w) {
+  const Fd lsn = w.listener(kServer, {.ra = true});
+  const Fd old = w.socket();
+  w.reuse(old, {.ra = true});
+  must(w.bind(old, kClient), "bind client");
+  const Pair p = w.establish(old, kServer, lsn);
+  must(w.close(p.server), "server closes first");
+  must(w.recv(p.client), "client reads EOF");
+  must(w.close(p.client), "client closes");
+  must(w.close(lsn), "server stops listening");
+  if (!w.has_time_wait(kServer, kClient)) throw std::runtime_error("the server holds no TIME-WAIT");
+  w.advance(1s);
+}
+
+// The new SYN reaches the TIME-WAIT; TCP_TW_SYN finds no listener (tcp_v4_rcv, do_time_wait) and
+// falls through to TCP_TW_ACK: tcp_v4_timewait_ack answers with ACK = tw_rcv_nxt. That ACK does
+// not acknowledge our SYN: tcp_rcv_synsent_state_process re-arms the retransmit timer at
+// TCP_TIMEOUT_MIN (icsk_retransmits == 0) and resets (reset_and_undo: RST, seq = the ACK's
+// ack_seq). The RST is in window for the TIME-WAIT, which tcp_timewait_state_process kills
+// (TIME-WAIT assassination, tcp_rfc1337=0). The SYN retransmitted 2 jiffies later (8 ms at
+// HZ=250) finds neither TIME-WAIT nor listener: RST, ECONNREFUSED. Seen on 6.18.44 with
+// `portlab conform` (kKnown "syn-to-time-wait-without-listener", removed).
+TEST(LinuxTimeWait, Linux_SynToTimeWaitWithoutListener_AssassinatesTimeWait_ThenRefused) {
+  LinuxWorld w;
+  server_time_wait_without_listener(w);
+  const Fd n = w.socket();
+  w.reuse(n, {.ra = true});
+  must(w.bind(n, kClient), "bind client again");
+  w.logged_rules();
+  const auto c = w.connect_outcome(n, kServer);
+  EXPECT_TRUE(Gives(c.result, Errno::econnrefused, lr::connect_refused));
+  EXPECT_EQ(c.waited, 8ms) << "the SYN is retransmitted after TCP_TIMEOUT_MIN, not the 1 s initial RTO";
+  EXPECT_TRUE(contains(w.logged_rules(), lr::time_wait_rst_kill));
+  EXPECT_FALSE(w.has_time_wait(kServer, kClient));
+  EXPECT_EQ(w.host().socket_state(n), TcpState::closed);
+}
+
+// With tcp_rfc1337=1 the RST is ignored: the TIME-WAIT survives and keeps answering the SYN with
+// an ACK. The quick retransmission happens only once (icsk_retransmits == 0); afterwards the SYN
+// waits out its doubled RTO, so the connection attempt lingers in SYN-SENT.
+TEST(LinuxTimeWait, Linux_SynToTimeWaitWithoutListener_Rfc1337_TimeWaitSurvives_StillSynSent) {
+  LinuxWorld w;
+  w.knob("net.ipv4.tcp_rfc1337", "1");
+  server_time_wait_without_listener(w);
+  const Fd n = w.socket({.nonblock = true});
+  w.reuse(n, {.ra = true});
+  must(w.bind(n, kClient), "bind client again");
+  EXPECT_TRUE(Gives(w.connect(n, kServer), Errno::einprogress));
+  w.advance(8ms);  // the quick retransmission: answered by the TIME-WAIT's ACK again
+  EXPECT_TRUE(w.has_time_wait(kServer, kClient));
+  EXPECT_EQ(w.host().socket_state(n), TcpState::syn_sent);
+  w.advance(2s - 1ms);  // the next retransmission is due at 8 ms + 2 s (RTO doubled)
+  EXPECT_TRUE(w.has_time_wait(kServer, kClient));
+  EXPECT_EQ(w.host().socket_state(n), TcpState::syn_sent);
+}
+
 // ---- crafted segments: Wire over model::Host ---------------------------------------------------
 
 // Two hosts, a = 10.0.0.1 and b = 10.0.0.2, each routed to the other.

@@ -120,6 +120,41 @@ TEST(LinuxConnect, Linux_BoundPortInTimeWait_ConnectToOtherDestinationPort_Ok) {
   EXPECT_TRUE(w.has_time_wait("127.0.0.1:5000", "127.0.0.1:7000")) << "the other TIME-WAIT is untouched";
 }
 
+// The client closes a connection the server never accepted: the client's side becomes an orphaned
+// FIN-WAIT-2 entry (a TIME-WAIT minisocket in the FIN-WAIT-2 substate, with the peer's timestamp),
+// the server's child sits in the accept queue in CLOSE-WAIT. A new socket bound to the same port
+// connects to the same server: tcp_twsk_unique (twp == NULL) recycles the entry, and the SYN meets
+// the CLOSE-WAIT child, which answers with a challenge ACK (tcp_validate_incoming). SYN-SENT resets
+// it (the RST is exactly at the child's rcv_nxt, so the child is reset, and stays queued, closed)
+// and re-sends the SYN 8 ms later (tcp_rcv_synsent_state_process), which the listener accepts.
+// Both ends of the new connection are ESTABLISHED; accept() returns the reset child first. Seen on
+// 6.18.44 with `portlab conform` (kKnown "syn-over-orphan-fin-wait-2-with-peer-in-close-wait",
+// removed).
+TEST(LinuxConnect, Linux_BoundConnectRecyclesOrphanFinWait2_PeerChildInCloseWait_ResetThenEstablished) {
+  LinuxWorld w;
+  const Fd srv = w.listener("127.0.0.1:7000");
+  const Fd old = w.socket();
+  w.reuse(old, {.ra = true});
+  must(w.bind(old, "127.0.0.1:5000"), "bind old");
+  must(w.connect(old, "127.0.0.1:7000"), "connect old");
+  must(w.close(old), "close old");
+  ASSERT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:7000"), TcpState::fin_wait_2);
+  ASSERT_EQ(w.state("127.0.0.1:7000", "127.0.0.1:5000"), TcpState::close_wait);
+
+  const Fd n = w.socket();
+  w.reuse(n, {.ra = true});
+  must(w.bind(n, "127.0.0.1:5000"), "bind new");
+  const auto c = w.connect_outcome(n, "127.0.0.1:7000");
+  EXPECT_TRUE(Gives(c.result, Errno::ok, lr::connect_bound_time_wait_reused));
+  EXPECT_EQ(c.waited, 8ms) << "the first SYN met the CLOSE-WAIT child; the re-sent one the listener";
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:7000"), TcpState::established);
+  EXPECT_EQ(w.state("127.0.0.1:7000", "127.0.0.1:5000"), TcpState::established);
+  const Fd reset_child = static_cast<Fd>(must(w.accept(srv), "accept the reset child").value);
+  EXPECT_TRUE(Gives(w.recv(reset_child, 10), Errno::ok, lr::recv_eof)) << "its FIN came before the RST";
+  const Fd child = static_cast<Fd>(must(w.accept(srv), "accept the new connection").value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::established);
+}
+
 // ---- bound socket over an ESTABLISHED 4-tuple -------------------------------------------------
 
 class LinuxBoundConnectOverEstablished : public ::testing::TestWithParam<Reuse> {};
@@ -454,7 +489,10 @@ TEST(LinuxConnect, Linux_ConnectOnConnectedOrListeningSocket_IsEisconn) {
 }
 
 // __inet_stream_connect SS_CONNECTING: a second connect() while a non-blocking one is in
-// progress is EALREADY (the network is given latency so the handshake is still under way).
+// progress is EALREADY (the network is given latency so the handshake is still under way). Once
+// the handshake is over, the socket is still SS_CONNECTING: the next connect() returns 0 and
+// makes it SS_CONNECTED, and only the one after is EISCONN (this test used to expect EISCONN at
+// once; 6.18.44 returns 0, see the SS_* tests below).
 TEST(LinuxConnect, Linux_SecondConnectWhileNonBlockingConnectInProgress_IsEalready) {
   LinuxWorld w;
   w.world().set_latency(10ms);
@@ -465,7 +503,136 @@ TEST(LinuxConnect, Linux_SecondConnectWhileNonBlockingConnectInProgress_IsEalrea
   EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::ealready, lr::connect_ealready));
   w.advance(100ms);
   EXPECT_EQ(w.host().socket_state(c), TcpState::established);
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::ok, lr::connect_async_completed));
   EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::eisconn, lr::connect_eisconn));
+}
+
+// connect() to the socket's own address and port is a simultaneous open with itself: the SYN
+// arrives at the same socket in SYN-SENT (ehash: the 4-tuple is its own), which goes to
+// SYN-RECEIVED and sends SYN,ACK (tcp_rcv_synsent_state_process, "connect to self"); that SYN,ACK
+// arrives in SYN-RECEIVED and tcp_validate_incoming lets it through (seq + 1 == rcv_nxt, ack_seq ==
+// snd_nxt) to complete the handshake. One socket, ESTABLISHED A -> A, that reads what it sends.
+// Seen on 6.18.44 with `portlab conform` (kKnown "self-connect", removed).
+TEST(LinuxConnect, Linux_ConnectToOwnAddressAndPort_SimultaneousOpenWithItself_Established) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  must(w.bind(a, "127.0.0.1:5000"), "bind");
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:5000"), Errno::ok, lr::connect_bound_ok));
+  EXPECT_EQ(w.host().socket_state(a), TcpState::established);
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:5000"), TcpState::established);
+  EXPECT_EQ(w.host().connections().size(), 1u) << "one socket, both ends of the connection";
+  EXPECT_TRUE(Gives(w.send(a, 10), Errno::ok, lr::send_ok));
+  const auto r = w.recv(a, 100);
+  EXPECT_TRUE(Gives(r, Errno::ok, lr::recv_ok));
+  EXPECT_EQ(r.value, 10) << "it reads its own bytes";
+}
+
+// shutdown(SHUT_WR) on the unconnected socket fails (ENOTCONN) but leaves SEND_SHUTDOWN set, and
+// connect() does not clear it. The ordinary handshake ignores it (tcp_finish_connect), but a
+// simultaneous open completes in tcp_rcv_state_process's TCP_SYN_RECV case, which calls
+// tcp_shutdown(SEND_SHUTDOWN): the FIN goes out at once, and a socket connected to itself receives
+// its own FIN and ACK (FIN-WAIT-1 -> CLOSING -> TIME-WAIT). The blocking connect() wakes to a
+// CLOSE socket without an error: ECONNABORTED (__inet_stream_connect, sock_error). Found by the
+// differential test once the "self-connect" entry was gone; a real blocking connect() on 6.18.44
+// says ECONNABORTED and leaves the TIME-WAIT, and `portlab conform` agrees.
+TEST(LinuxConnect, Linux_ShutdownWrBeforeConnectToItself_FinAtOnce_TimeWait_Econnaborted) {
+  LinuxWorld w;
+  const Fd a = w.socket();
+  must(w.bind(a, "127.0.0.1:5000"), "bind");
+  EXPECT_TRUE(Gives(w.shutdown(a, false, true), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:5000"), Errno::econnaborted, lr::connect_async_aborted));
+  EXPECT_TRUE(w.has_time_wait("127.0.0.1:5000", "127.0.0.1:5000"));
+}
+
+// The same flag does nothing to an ordinary connection (tcp_finish_connect sends no FIN).
+TEST(LinuxConnect, Linux_ShutdownRdwrBeforeConnect_ToListener_StaysEstablished) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd a = w.socket();
+  EXPECT_TRUE(Gives(w.shutdown(a, true, true), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::ok));
+  EXPECT_EQ(w.host().socket_state(a), TcpState::established);
+  const Fd child = static_cast<Fd>(must(w.accept(l), "accept").value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::established) << "no FIN came";
+}
+
+TEST(LinuxConnect, Linux_NonBlockingConnectToOwnWildcardBoundPort_EinprogressThenEstablished) {
+  LinuxWorld w;
+  const Fd a = w.socket({.nonblock = true});
+  must(w.bind(a, "0.0.0.0:5000"), "bind");
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:5000"), Errno::einprogress, lr::connect_bound_ok));
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:5000"), TcpState::established);
+}
+
+// ---- the socket layer's SS_* state (af_inet.c) -------------------------------------------------
+// A non-blocking connect() leaves struct socket SS_CONNECTING whatever becomes of the connection;
+// the next connect() collects the outcome (__inet_stream_connect), listen() needs SS_UNCONNECTED
+// (inet_listen), and shutdown() settles it (inet_shutdown). Each test below was run against
+// 6.18.44 with `portlab conform` (kKnown "socket-still-connecting-after-async-connect", removed).
+
+// Refused asynchronously: listen() is EINVAL, the next connect() reports the pending ECONNREFUSED
+// (sock_error; SS_UNCONNECTED, tcp_disconnect), and the one after starts a new attempt.
+TEST(LinuxConnect, Linux_AsyncConnectRefused_NextConnectReportsTheError_ListenBeforeItIsEinval) {
+  LinuxWorld w;
+  w.listener("127.0.0.1:7000");
+  const Fd a = w.socket({.nonblock = true});
+  must(w.bind(a, "127.0.0.1:5000"), "bind");
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7999"), Errno::einprogress));
+  EXPECT_EQ(w.host().socket_state(a), TcpState::closed) << "refused at once (zero latency)";
+  EXPECT_TRUE(Gives(w.listen(a), Errno::einval, lr::listen_einval_state)) << "still SS_CONNECTING";
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7999"), Errno::econnrefused, lr::connect_refused));
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::einprogress, lr::connect_bound_ok));
+}
+
+// Succeeded asynchronously: the next connect() returns 0 (SS_CONNECTED), the one after EISCONN.
+TEST(LinuxConnect, Linux_AsyncConnectEstablished_NextConnectReturnsZero_ThenEisconn) {
+  LinuxWorld w;
+  w.listener("127.0.0.1:7000");
+  const Fd a = w.socket({.nonblock = true});
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::einprogress));
+  ASSERT_EQ(w.host().socket_state(a), TcpState::established);
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::ok, lr::connect_async_completed));
+  EXPECT_TRUE(Gives(w.connect(a, "127.0.0.1:7000"), Errno::eisconn, lr::connect_eisconn));
+}
+
+// The pending error was already taken (here by recv()): connect() finds CLOSE without an error and
+// says ECONNABORTED (sock_error(sk) ?: -ECONNABORTED); the disconnect makes recv() ENOTCONN.
+TEST(LinuxConnect, Linux_AsyncConnectRefused_ErrorTakenByRecv_NextConnectIsEconnaborted) {
+  LinuxWorld w;
+  const Fd b = w.socket({.nonblock = true});
+  EXPECT_TRUE(Gives(w.connect(b, "127.0.0.1:7998"), Errno::einprogress));
+  EXPECT_TRUE(Gives(w.recv(b, 10), Errno::econnrefused));
+  EXPECT_TRUE(Gives(w.connect(b, "127.0.0.1:7998"), Errno::econnaborted, lr::connect_async_aborted));
+  EXPECT_TRUE(Gives(w.recv(b, 10), Errno::enotconn, lr::recv_enotconn));
+}
+
+// tcp_recvmsg_locked looks at sk_err before RCV_SHUTDOWN: after an asynchronous refusal and a
+// shutdown(SHUT_RD) (ENOTCONN), recv() still reports the pending ECONNREFUSED, then EOF. Found by
+// the differential test (seed 24, 400 cases) once the SS_* entry, which had hidden it, was gone.
+TEST(LinuxConnect, Linux_AsyncConnectRefused_ShutdownRd_RecvStillReportsTheError) {
+  LinuxWorld w;
+  const Fd s0 = w.socket({.nonblock = true});
+  EXPECT_TRUE(Gives(w.connect(s0, "127.0.0.1:7000"), Errno::einprogress));
+  EXPECT_TRUE(Gives(w.shutdown(s0, true, false), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.recv(s0, 1), Errno::econnrefused, lr::connect_refused));
+  EXPECT_TRUE(Gives(w.recv(s0, 1), Errno::ok, lr::recv_eof));
+}
+
+// shutdown() of a socket still SS_CONNECTING: SS_DISCONNECTING if the connection is CLOSE (then
+// connect() is EINVAL and listen() too), SS_CONNECTED if it is past the handshake (then EISCONN).
+TEST(LinuxConnect, Linux_ShutdownWhileSsConnecting_ClosedIsDisconnectingEinval_EstablishedIsConnectedEisconn) {
+  LinuxWorld w;
+  w.listener("127.0.0.1:7000");
+  const Fd c = w.socket({.nonblock = true});
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7997"), Errno::einprogress));
+  EXPECT_TRUE(Gives(w.shutdown(c, false, true), Errno::enotconn, lr::shutdown_enotconn));
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::einval, lr::connect_einval_disconnecting));
+  EXPECT_TRUE(Gives(w.listen(c), Errno::einval, lr::listen_einval_state));
+
+  const Fd d = w.socket({.nonblock = true});
+  EXPECT_TRUE(Gives(w.connect(d, "127.0.0.1:7000"), Errno::einprogress));
+  EXPECT_TRUE(Gives(w.shutdown(d, false, true), Errno::ok, lr::shutdown_ok));
+  EXPECT_TRUE(Gives(w.connect(d, "127.0.0.1:7000"), Errno::eisconn, lr::connect_eisconn));
 }
 
 // tcp_v4_connect: an IPv6 destination on an AF_INET socket is EAFNOSUPPORT.

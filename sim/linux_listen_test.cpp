@@ -169,27 +169,97 @@ TEST(LinuxListen, Linux_ListenWithoutBind_RangeExhausted_IsAddrInUse) {
   EXPECT_EQ(w.host().socket_state(l), TcpState::closed);
 }
 
-// A connection reset while it waits in the accept queue (the client's linger-0 close()) stays
-// queued on Linux: the child is a full socket, tcp_reset -> tcp_done closes and unhashes it but
-// does not destroy it (it is not SOCK_DEAD), and inet_csk_accept returns it. Found by the
-// differential property against the 6.18 kernel (it was the known disagreement
-// `accept-returns-reset-child`).
-TEST(LinuxListen, Linux_ChildResetWhileQueued_AcceptStillReturnsIt_FirstRecvIsConnReset) {
+// ---- accept() of a child reset while queued -----------------------------------------------------
+
+// A connection that completed the handshake and was reset (RST) while still in the accept queue:
+// tcp_reset -> tcp_done closes the child but leaves it in the listener's queue with sk_err set.
+// accept() returns it, recv() hands out the data that arrived before the RST, then ECONNRESET,
+// then EOF (tcp_done set RCV_SHUTDOWN); send() is EPIPE and connect() EISCONN (inet_accept made it
+// SS_CONNECTED). Seen on 6.18.44 with `portlab conform` (kKnown "accept-returns-reset-child",
+// removed). A half-open child (SYN-RECEIVED) is still simply forgotten.
+TEST(LinuxListen, Linux_ChildResetInAcceptQueue_AcceptReturnsIt_DataThenConnResetThenEof) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd c = w.socket();
+  must(w.connect(c, "127.0.0.1:7000"), "connect");
+  must(w.send(c, 5), "send");
+  w.linger(c, true, 0);
+  EXPECT_TRUE(Gives(w.close(c), Errno::ok, lr::close_linger0_rst));
+  EXPECT_TRUE(w.host().connections().size() == 1u) << "only the listener is visible: the child is CLOSE";
+  const auto a = w.accept(l);
+  ASSERT_TRUE(Gives(a, Errno::ok, lr::accept_ok));
+  const Fd child = static_cast<Fd>(a.value);
+  EXPECT_EQ(w.host().socket_state(child), TcpState::closed);
+  EXPECT_EQ(w.sockname(child)->port, 7000);
+  EXPECT_EQ(w.recv(child, 3).value, 3);
+  EXPECT_EQ(w.recv(child, 10).value, 2);
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::econnreset, lr::connect_reset));
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe, lr::send_epipe));
+  EXPECT_TRUE(Gives(w.connect(child, "127.0.0.1:7000"), Errno::eisconn, lr::connect_eisconn));
+  EXPECT_TRUE(Gives(w.close(child), Errno::ok));
+}
+
+// A child does not inherit SOCK_BINDPORT_LOCK (sk_clone_lock: sk_userlocks & ~SOCK_BINDPORT_LOCK),
+// so when its connection ends (tcp_set_state(CLOSE) -> inet_put_port) it gives the port back: the
+// accepted socket may bind() again (here to an ephemeral port), while getsockname() went on
+// reporting the old port (inet_sport stays). Found by the differential test (seed 27, 400 cases).
+TEST(LinuxListen, Linux_ChildResetInAcceptQueue_GivesItsPortBack_MayBindAgain) {
   LinuxWorld w;
   const Fd l = w.listener("127.0.0.1:7000");
   const Fd c = w.socket();
   must(w.connect(c, "127.0.0.1:7000"), "connect");
   w.linger(c, true, 0);
-  must(w.close(c), "linger-0 close: RST");
-  const auto a = w.accept(l);
-  ASSERT_TRUE(Gives(a, Errno::ok, lr::accept_ok));
-  const Fd child = static_cast<Fd>(a.value);
-  EXPECT_EQ(w.host().socket_state(child), TcpState::closed);
-  EXPECT_TRUE(Gives(w.recv(child), Errno::econnreset));
-  EXPECT_TRUE(Gives(w.recv(child), Errno::ok, lr::recv_eof)) << "then end of file (RCV_SHUTDOWN)";
+  must(w.close(c), "close with RST");
+  const Fd child = static_cast<Fd>(must(w.accept(l), "accept").value);
+  EXPECT_EQ(w.sockname(child)->port, 7000) << "inet_sport is kept";
+  EXPECT_TRUE(Gives(w.bind(child, "127.0.0.1:0"), Errno::ok, lr::bind_port0_ok));
+  EXPECT_NE(w.sockname(child)->port, 7000);
 }
 
-// ... so the next accept() gets the next connection, not the reset one, only after that one.
+// The same child after the peer's FIN (CLOSE-WAIT) and then its RST: tcp_reset records EPIPE, and
+// recv() reports the FIN (SOCK_DONE) before any error: EOF, EOF; send() EPIPE twice.
+TEST(LinuxListen, Linux_ChildFinThenResetInAcceptQueue_AcceptReturnsIt_RecvEof_SendEpipe) {
+  LinuxWorld w;
+  const Fd l = w.listener("127.0.0.1:7000");
+  const Fd d = w.socket();
+  must(w.connect(d, "127.0.0.1:7000"), "connect");
+  must(w.shutdown(d, false, true), "shutdown(SHUT_WR)");
+  w.linger(d, true, 0);
+  must(w.close(d), "close with RST");
+  const auto b = w.accept(l);
+  ASSERT_TRUE(Gives(b, Errno::ok, lr::accept_ok));
+  const Fd child = static_cast<Fd>(b.value);
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe, lr::send_epipe));
+}
+
+// shutdown(SHUT_RDWR) on a socket that is not connected fails with ENOTCONN but sets sk_shutdown,
+// and listen() keeps it. Every child is cloned from the listener (sk_clone_lock copies
+// sk_shutdown), so it completes the handshake and sends a FIN at once (tcp_rcv_state_process,
+// TCP_SYN_RECV: SEND_SHUTDOWN -> tcp_shutdown): the child is FIN-WAIT-2, the client CLOSE-WAIT,
+// and the child reads EOF and cannot send. Found by the differential test (seed 23, 400 cases);
+// agrees with 6.18.44 under `portlab conform`.
+TEST(LinuxListen, Linux_ShutdownBeforeListen_ChildrenInheritIt_FinAtHandshake) {
+  LinuxWorld w;
+  const Fd l = w.socket();
+  EXPECT_TRUE(Gives(w.shutdown(l, true, true), Errno::enotconn, lr::shutdown_enotconn));
+  must(w.bind(l, "127.0.0.1:7000"), "bind");
+  EXPECT_TRUE(Gives(w.listen(l), Errno::ok, lr::listen_ok));
+  const Fd c = w.socket();
+  must(w.bind(c, "127.0.0.1:5000"), "bind client");
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::ok));
+  EXPECT_EQ(w.state("127.0.0.1:7000", "127.0.0.1:5000"), TcpState::fin_wait_2);
+  EXPECT_EQ(w.state("127.0.0.1:5000", "127.0.0.1:7000"), TcpState::close_wait);
+  const Fd child = static_cast<Fd>(must(w.accept(l), "accept").value);
+  EXPECT_TRUE(Gives(w.recv(child, 10), Errno::ok, lr::recv_eof));
+  EXPECT_TRUE(Gives(w.send(child, 1), Errno::epipe, lr::send_epipe));
+  EXPECT_TRUE(Gives(w.recv(c, 10), Errno::ok, lr::recv_eof));
+}
+
+// ... and it stays ahead of connections that completed after it.
 TEST(LinuxListen, Linux_ChildResetWhileQueued_StaysAheadOfLaterConnections) {
   LinuxWorld w;
   const Fd l = w.listener("127.0.0.1:7000");
@@ -208,7 +278,7 @@ TEST(LinuxListen, Linux_ChildResetWhileQueued_StaysAheadOfLaterConnections) {
 }
 
 // Closing the listener with a reset child still queued sends nothing for it (it has no peer
-// left) and leaves the later connection's client reset, as inet_csk_listen_stop does.
+// left) and resets the later connection's client, as inet_csk_listen_stop does.
 TEST(LinuxListen, Linux_ListenerClosedWithResetChildQueued_ResetsOnlyTheLiveOne) {
   LinuxWorld w;
   const Fd l = w.listener("127.0.0.1:7000");
@@ -222,9 +292,8 @@ TEST(LinuxListen, Linux_ListenerClosedWithResetChildQueued_ResetsOnlyTheLiveOne)
   EXPECT_TRUE(Gives(w.recv(c2), Errno::econnreset));
 }
 
-// An accepted socket does not inherit the listener's SOCK_BINDPORT_LOCK (sk_clone_lock clears
-// it), so once a reset has closed it, its port is released and bind() works again; a socket that
-// bound its port itself would say EINVAL (inet_num still set).
+// The port lock is not inherited by an accepted socket either: reset after accept(), it gives
+// its port back and may bind() to another one.
 TEST(LinuxListen, Linux_AcceptedSocketReset_ReleasesItsPort_BindSucceeds) {
   LinuxWorld w;
   const Fd l = w.listener("127.0.0.1:7000");
