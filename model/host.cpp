@@ -539,7 +539,9 @@ struct Host::Impl {
     tw.rcv_wnd = rcv_window(s);
     tw.ts_ok = s.tcb.ts_ok;
     tw.ts_recent = s.tcb.ts_recent;
-    tw.ts_recent_stamp = s.tcb.ts_ok ? s.tcb.ts_recent_stamp : std::nullopt;
+    // tcp_time_wait copies rx_opt.ts_recent_stamp whether or not this connection used timestamps:
+    // a stamp inherited from a recycled TIME-WAIT lives on.
+    tw.ts_recent_stamp = s.tcb.ts_recent_stamp;
     std::uint32_t id;
     if (!free_tws.empty()) {
       id = free_tws.back();
@@ -1421,12 +1423,19 @@ struct Host::Impl {
     }
     std::optional<std::uint32_t> preset;
     std::optional<std::uint32_t> ts_recent;
+    std::optional<TimePoint> ts_recent_stamp;
     if (recycled_tw) {  // tcp_twsk_unique: the new connection continues the old sequence space
       const auto& tw = *tws[*recycled_tw];
       std::uint32_t seq = tw.snd_nxt + 65535 + 2;
       if (seq == 0) seq = 1;
       preset = seq;
-      if (tw.ts_recent_stamp) ts_recent = tw.ts_recent;
+      // ... and takes over ts_recent and ts_recent_stamp, which it keeps even if this connection
+      // negotiates no timestamps (tcp_rcv_synsent_state_process clears neither), so its own
+      // TIME-WAIT can be recycled the same way.
+      if (tw.ts_recent_stamp) {
+        ts_recent = tw.ts_recent;
+        ts_recent_stamp = tw.ts_recent_stamp;
+      }
       if (record_events) event(now, tw.tuple.to_string() + " TIME-WAIT recycled by connect()", decided.rule);
       kill_time_wait(*recycled_tw);
     }
@@ -1437,6 +1446,7 @@ struct Host::Impl {
     t = Tcb{};
     t.iss = preset ? *preset : isn(wire_tuple(s), now);
     if (ts_recent) t.ts_recent = *ts_recent;
+    t.ts_recent_stamp = ts_recent_stamp;
     t.snd_una = t.iss;
     t.snd_nxt = t.iss + 1;
     ehash_insert(s);

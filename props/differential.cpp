@@ -242,7 +242,11 @@ struct Sut {
     for (const auto& k : r.kernel_only) what += "\n  kernel only: " + k;
     if (!config.failure_script_path.empty()) {
       std::ofstream f(config.failure_script_path, std::ios::trunc);
-      f << "# portlab differential counterexample (replay: portlab conform FILE)\n# " << what << "\n" << script;
+      // Every line of `what` as a comment, so that the file stays a script conform can run.
+      std::string commented = "# " + what;
+      for (std::size_t at = commented.find('\n'); at != std::string::npos; at = commented.find('\n', at + 3))
+        commented.replace(at, 1, "\n# ");
+      f << "# portlab differential counterexample (replay: portlab conform FILE)\n" << commented << "\n" << script;
     }
     *last_failure_script = script;
     RC_FAIL(what + "\nas a portlab script:\n" + script);
