@@ -132,6 +132,7 @@ struct Sock {
   // inet_put_port clears inet_num, but inet_sport, which getsockname reads, stays).
   std::uint16_t name_port = 0;
   bool in_bind_table = false;
+  bool connect_bound = false;  // the port came from connect()'s autobind (Linux SOCK_CONNECT_BIND)
   bool bindport_lock = false;  // SOCK_BINDPORT_LOCK: the user chose the port
   bool bindaddr_lock = false;  // SOCK_BINDADDR_LOCK: the user chose a specific address
   std::optional<Endpoint> remote;
@@ -164,6 +165,7 @@ struct TimeWaitEntry {
   bool reuseport = false;
   std::uint32_t uid = 0;    // the closed socket's owner (BSD keeps the credential on the PCB)
   bool fin_wait_2 = false;  // Linux substate for orphaned FIN-WAIT-2
+  bool connect_bound = false;  // from a socket whose port came from connect()'s autobind
   TimePoint entered{};
   TimePoint deadline{};
   std::uint32_t snd_nxt = 0;
@@ -182,8 +184,11 @@ struct OwnerRef {
 
 struct PortBucket {
   // Linux: tb->fastreuse/fastreuseport >= 0 once bind() or listen() used the bucket; connect()
-  // autobind never shares such a port (semantics.md §2.7).
+  // autobind never shares such a port (semantics.md §2.7). With
+  // Profile::bind_bucket_resets_on_release, only while an owner that did not get the port from
+  // connect() (bound_owners) remains.
   bool bind_owned = false;
+  std::uint32_t bound_owners = 0;
   std::vector<OwnerRef> owners;
 };
 
@@ -374,17 +379,31 @@ struct Host::Impl {
     return out;
   }
 
-  void bucket_add(std::uint16_t port, OwnerRef ref, bool by_bind) {
+  // Did the owner get its port some other way than connect()'s autobind (bind(), listen()'s
+  // autobind, a listener's child, or a TIME-WAIT of one of those)?
+  bool bound_owner(OwnerRef ref) const {
+    return ref.time_wait ? !tws[ref.id]->connect_bound : !socks[ref.id]->connect_bound;
+  }
+  void bucket_add(std::uint16_t port, OwnerRef ref) {
     auto& b = bind_table[port];
-    if (by_bind) b.bind_owned = true;
+    if (bound_owner(ref)) {
+      b.bind_owned = true;
+      ++b.bound_owners;
+    }
     b.owners.push_back(ref);
   }
   void bucket_remove(std::uint16_t port, OwnerRef ref) {
     auto it = bind_table.find(port);
     if (it == bind_table.end()) return;
-    auto& v = it->second.owners;
-    v.erase(std::remove(v.begin(), v.end(), ref), v.end());
-    if (v.empty()) bind_table.erase(it);  // inet_bind_bucket_destroy: gone with its last owner
+    auto& b = it->second;
+    const auto before = b.owners.size();
+    b.owners.erase(std::remove(b.owners.begin(), b.owners.end(), ref), b.owners.end());
+    if (b.owners.empty()) {
+      bind_table.erase(it);  // inet_bind_bucket_destroy: gone with its last owner
+      return;
+    }
+    if (b.owners.size() < before && bound_owner(ref) && --b.bound_owners == 0 && profile->bind_bucket_resets_on_release)
+      b.bind_owned = false;  // "tcp: Update bind bucket state on port release": connect() may use it again
   }
 
   // ---- sequence numbers and timestamps --------------------------------------------------------
@@ -489,6 +508,7 @@ struct Host::Impl {
     if (s.in_bind_table && !s.bindport_lock) {
       bucket_remove(s.lport, OwnerRef{false, id_of(s)});
       s.in_bind_table = false;
+      s.connect_bound = false;
       s.name_port = s.lport;
       s.lport = 0;
     }
@@ -532,6 +552,7 @@ struct Host::Impl {
     tw.reuseport = s.reuseport;
     tw.uid = s.uid;
     tw.fin_wait_2 = fin_wait_2;
+    tw.connect_bound = s.connect_bound;
     tw.entered = now;
     tw.deadline = now + timeout;
     tw.snd_nxt = s.tcb.snd_nxt;
@@ -554,7 +575,7 @@ struct Host::Impl {
     ++tw_count;
     const std::uint16_t port = s.lport;
     // inet_twsk_hashdance_schedule: the entry takes the socket's places in both tables.
-    bucket_add(port, OwnerRef{true, id}, false);
+    bucket_add(port, OwnerRef{true, id});
     ehash_remove(s);
     ehash[wt] = OwnerRef{true, id};
     timers.insert({tws[id]->deadline, TimerKind::time_wait, id});
@@ -703,7 +724,7 @@ struct Host::Impl {
       t.ts_recent_stamp = now;
     }
     c.in_bind_table = true;
-    bucket_add(c.lport, OwnerRef{false, cid}, false);  // __inet_inherit_port
+    bucket_add(c.lport, OwnerRef{false, cid});  // __inet_inherit_port
     ehash_insert(c);
     send_syn_ack(c, now, out);
   }
@@ -1241,7 +1262,7 @@ struct Host::Impl {
     s.lport = ep.port;
     s.bindport_lock = true;
     s.in_bind_table = true;
-    bucket_add(ep.port, OwnerRef{false, id_of(s)}, true);
+    bucket_add(ep.port, OwnerRef{false, id_of(s)});
     return ok(*d.rule);
   }
 
@@ -1264,7 +1285,7 @@ struct Host::Impl {
     }
     s.lport = *c.port;
     s.in_bind_table = true;
-    bucket_add(*c.port, OwnerRef{false, self}, true);
+    bucket_add(*c.port, OwnerRef{false, self});
     CallResult r = ok(*c.rule);
     r.probes = c.probes;
     return r;
@@ -1563,7 +1584,8 @@ struct Host::Impl {
     if (!s.has_addr || s.laddr.is_wildcard()) s.laddr = in_family(src, s.family);
     s.has_addr = true;
     s.in_bind_table = true;
-    bucket_add(*c.port, OwnerRef{false, id_of(s)}, false);
+    s.connect_bound = true;
+    bucket_add(*c.port, OwnerRef{false, id_of(s)});
     CallResult r = ok(recycled_tw ? *R().connect_autobind_time_wait_reused : *c.rule);
     r.probes = c.probes;
     return r;
@@ -1671,6 +1693,7 @@ struct Host::Impl {
         if (s.in_bind_table && !s.bindport_lock) {
           bucket_remove(s.lport, OwnerRef{false, id_of(s)});
           s.in_bind_table = false;
+          s.connect_bound = false;
           s.lport = 0;
         }
         return ok(*R().shutdown_ok);
@@ -2202,7 +2225,7 @@ void Host::encode_state(std::string& out, TimePoint now) const {
                                 (s.bindaddr_lock << 16) | (s.in_ehash << 17) |
                                 (s.shut_rd << 19) | (s.shut_wr << 20) | (s.orphan_rcv_shutdown << 21) |
                                 (s.fd.has_value() << 22) | (s.remote.has_value() << 23) |
-                                (s.parent.has_value() << 24) | (s.linger2.has_value() << 25);
+                                (s.parent.has_value() << 24) | (s.linger2.has_value() << 25) | (s.connect_bound << 26);
     put(out, flags);
     put(out, static_cast<std::uint8_t>(s.ss));
     put(out, s.linger.seconds);
@@ -2251,7 +2274,7 @@ void Host::encode_state(std::string& out, TimePoint now) const {
     put_ep(out, tw.tuple.remote);
     put(out, static_cast<std::uint8_t>(tw.family));
     const std::uint8_t f = (tw.v6only << 0) | (tw.reuseaddr << 1) | (tw.reuseport << 2) | (tw.fin_wait_2 << 3) |
-                           (tw.ts_ok << 4);
+                           (tw.ts_ok << 4) | (tw.connect_bound << 5);
     put(out, f);
     put_str(out, tw.device);
     put(out, tw.uid);

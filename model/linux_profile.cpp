@@ -553,6 +553,9 @@ const Profile& linux_profile() {
       // sk_clone_lock: newsk->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK (checked
       // against 6.18: a reset accepted socket can bind() again).
       .child_keeps_port_lock = false,
+      // Found by the differential test (seed 31) on 6.18.44: a listener that autobound a port beside
+      // a connect()-made TIME-WAIT, then closed, leaves the port usable by connect() again.
+      .bind_bucket_resets_on_release = true,
       .connect_precheck = nullptr,
       .bound_connect_decide = linux_bound_connect_decide,
       .connect_port_usable = linux_connect_port_usable,
@@ -576,10 +579,11 @@ const Profile& linux_613_profile() {
     Profile v = linux_profile();
     v.name = "linux-6.13";
     v.variant_of = "linux";
-    v.description = "Linux 5.18-6.13: as linux, but tcp_tw_reuse recycles after a later second, not tcp_tw_reuse_delay (semantics.md §2.7)";
+    v.description = "Linux 5.18-6.13: as linux, but tcp_tw_reuse recycles after a later second, not tcp_tw_reuse_delay (semantics.md §2.7), and a port bind() used stays closed to connect() until its bucket empties";
     v.rules = kLinux613Rules;
     v.calls = &kLinux613Calls;
     v.connect_port_usable = pre614_connect_port_usable;
+    v.bind_bucket_resets_on_release = false;  // the change is from 2025, after 6.13
     return v;
   }();
   return p;
@@ -598,6 +602,7 @@ const Profile& linux_44_profile() {
     v.pick_bind_port = v44_pick_bind_port;
     v.pick_connect_port = v44_pick_connect_port;
     v.supports_option = v44_supports_option;
+    v.bind_bucket_resets_on_release = false;
     return v;
   }();
   return p;

@@ -188,6 +188,11 @@ struct Profile {
   // socket that bound its port itself does (SOCK_BINDPORT_LOCK)? Linux: no, sk_clone_lock clears
   // the lock. Other OSes: assumed yes (not established in semantics.md).
   bool child_keeps_port_lock = true;
+  // Linux since "tcp: Update bind bucket state on port release" (2025; seen on 6.18): once the last
+  // owner that got the port from bind() or listen() leaves a port's bucket, connect()'s autobind
+  // may use the port again although sockets that got it from connect() (or their TIME-WAITs)
+  // remain. false: the bucket stays closed to connect() until it is empty (inet_bind_bucket).
+  bool bind_bucket_resets_on_release = false;
   // connect() checks before the common ones; nullptr, or a Decision with no rule, lets it go on.
   Decision (*connect_precheck)(const Knobs& knobs, const ConnectRequest& request) = nullptr;
   // connect() on a socket that owns its port, given the exact 4-tuple's occupant.

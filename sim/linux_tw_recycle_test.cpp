@@ -55,5 +55,40 @@ TEST(LinuxTimeWaitRecycle, Linux_TimestampsOffFromTheStart_BoundReconnectOverTim
   EXPECT_TRUE(Gives(w.connect(c, "127.0.0.1:7000"), Errno::eaddrnotavail, lr::connect_bound_time_wait_no_timestamps));
 }
 
+// A port's bind bucket shut to connect() by a listener that autobound it reopens when the last
+// such owner leaves, although a connect()-made TIME-WAIT remains in it (Linux since "tcp: Update
+// bind bucket state on port release", 2025; found by the differential test, seed 31, on 6.18.44).
+// The linux-6.13 variant keeps the older rule: the bucket stays shut until it is empty.
+void one_port_listener_over_time_wait(LinuxWorld& w) {
+  w.knob("net.ipv4.ip_local_port_range", "40000 40000");
+  const Fd l = w.listener("0.0.0.0:7000", {.ra = true});
+  const Fd c = w.socket();
+  w.reuse(c, {.ra = true});
+  must(w.connect(c, "127.0.0.1:7000"), "autobind connect: port 40000");
+  const Fd a = static_cast<Fd>(must(w.accept(l), "accept").value);
+  must(w.close(c), "client closes first");
+  must(w.close(a), "server closes");
+  ASSERT_TRUE(w.has_time_wait("127.0.0.1:40000", "127.0.0.1:7000"));
+  const Fd s = w.socket();
+  w.reuse(s, {.ra = true});
+  w.knob("net.ipv4.ip_autobind_reuse", "1");  // lets listen()'s autobind share with the TIME-WAIT
+  must(w.listen(s), "listen autobinds 40000 beside the TIME-WAIT");
+  must(w.close(s), "the listener goes");
+}
+
+TEST(LinuxBindBucket, Linux_LastBoundOwnerGone_ConnectMayUseThePortBesideAConnectMadeTimeWait) {
+  LinuxWorld w;
+  one_port_listener_over_time_wait(w);
+  const Fd c = w.socket();
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.2:7000"), Errno::ok, lr::connect_autobind_ok));
+}
+
+TEST(LinuxBindBucket, Linux613_LastBoundOwnerGone_BucketStaysShutToConnect_IsAddrNotAvail) {
+  LinuxWorld w = LinuxWorld::with_profile(model::linux_613_profile());
+  one_port_listener_over_time_wait(w);
+  const Fd c = w.socket();
+  EXPECT_TRUE(Gives(w.connect(c, "127.0.0.2:7000"), Errno::eaddrnotavail));
+}
+
 }  // namespace
 }  // namespace portlab::testing

@@ -45,6 +45,11 @@ class LinuxWorld {
   explicit LinuxWorld(std::vector<std::string> devices = {}, std::uint64_t seed = 1)
       : world_(seed, {sim::HostSpec{"local", {}, std::move(devices), &model::linux_profile()}}) {}
 
+  // The same single host under another profile (a Linux version variant).
+  static LinuxWorld with_profile(const model::Profile& profile, std::uint64_t seed = 1) {
+    return LinuxWorld(sim::World(seed, {sim::HostSpec{"local", {}, {}, &profile}}));
+  }
+
   // Hosts "a" (10.0.0.1), "b" (10.0.0.2), ... on one flat network.
   static LinuxWorld hosts(std::size_t n, std::uint64_t seed = 1) {
     std::vector<sim::HostSpec> specs;
