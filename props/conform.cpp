@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 #include <thread>
 #include <variant>
@@ -102,6 +103,18 @@ struct Conformer::Impl {
   PortMap port_map;
   std::map<std::string, Var> vars;
   model::Duration step_time = sim::CheckOptions{}.step_time;
+  // The kernel's clock runs in real time: a blocking call that the model abandons, a settle, or
+  // simply a slow case lets seconds pass for the kernel (tcp_tw_reuse_delay, timestamps, timers)
+  // while `portlab check` would move the model 1 ms per call. So the model's clock never lags the
+  // wall clock since setup: each call advances it to max(now + step_time, epoch + elapsed wall).
+  std::chrono::steady_clock::time_point wall_epoch;
+  model::TimePoint model_epoch;
+
+  // Advances the model by at least `at_least`, and at least to the wall time elapsed since setup.
+  void advance_model(model::Duration at_least) {
+    const auto wall = std::chrono::duration_cast<model::Duration>(std::chrono::steady_clock::now() - wall_epoch);
+    world->advance_to(std::max(world->now() + at_least, model_epoch + wall));
+  }
 
   std::size_t host_index(const std::optional<std::string>& name) const {
     if (!name) return 0;
@@ -183,6 +196,8 @@ struct Conformer::Impl {
         world->host(h).sysctl(k.name, *v);  // an unparsable value keeps the default
       }
     }
+    wall_epoch = std::chrono::steady_clock::now();
+    model_epoch = world->now();
   }
 
   std::optional<std::int64_t> int_value(const IntExpr& e, bool kernel) const {
@@ -240,8 +255,9 @@ struct Conformer::Impl {
     if (model_ran && (c.kind == CallKind::accept || c.kind == CallKind::recv)) before.emplace(*world);
     if (model_ran) {
       sim::World& w = *world;
-      // Time passes between calls, as in `portlab check` (clocks and timestamps move on).
-      w.advance_to(w.now() + step_time);
+      // Time passes between calls, as in `portlab check` (clocks and timestamps move on), and
+      // never less than it did for the kernel.
+      advance_model(step_time);
       const model::Fd fd = static_cast<model::Fd>(mfd.value_or(-1));
       mo = w.run_call(h, fd, mcount, [&](model::Host& host, std::vector<model::Segment>& out) -> model::CallResult {
         const auto now = w.now();
@@ -445,7 +461,7 @@ StepComparison Conformer::step(const Step& step) {
           impl_->run_sysctl(body, r);
         } else if constexpr (std::is_same_v<T, WaitStep>) {
           std::this_thread::sleep_for(body.duration);
-          impl_->world->advance_to(impl_->world->now() + body.duration);
+          impl_->advance_model(body.duration);
         }
         // `expect` steps check the script against one engine; conform compares engines.
       },
