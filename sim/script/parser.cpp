@@ -350,6 +350,8 @@ class Parser {
   bool parse_expectations(const Call& call, std::vector<Expectation>& out);
   bool parse_os_names(std::vector<OsRef>& out, std::string_view after);
   bool parse_os_directive(std::size_t start);
+  // `RESULT [| RESULT]...` after '=' or '!=' (sign names it in messages), into e.alternatives.
+  bool parse_alternatives(const Call& call, Expectation& e, bool allow_any_error, std::string_view sign);
   bool parse_alt(const Call& call, ExpectedValue& out, bool first, bool allow_any_error = false,
                  std::string_view sign = "'='");
   bool parse_deliver(std::size_t start, bool drop);
@@ -1328,16 +1330,7 @@ bool Parser::parse_expectations(const Call& call, std::vector<Expectation>& out)
     e.loc = loc(eq);
     e.negated = peek() == '!';
     pos_ += e.negated ? 2 : 1;  // '=' or '!='
-    bool first = true;
-    for (;;) {
-      ExpectedValue alt;
-      if (!parse_alt(call, alt, first, e.negated, e.negated ? "'!='" : "'='")) return false;
-      e.alternatives.push_back(std::move(alt));
-      skip_ws();
-      if (peek() != '|') break;
-      ++pos_;
-      first = false;
-    }
+    if (!parse_alternatives(call, e, e.negated, e.negated ? "'!='" : "'='")) return false;
     if (peek() == '@') {
       ++pos_;
       if (!parse_os_names(e.os, "'@'")) return false;
@@ -1415,6 +1408,17 @@ bool Parser::looks_like_endpoint(std::size_t p) const {
   if (!is_digit(c) && c != ':') return false;
   const std::string_view run = line_.substr(p, endpoint_run_end(p) - p);
   return run.find(':') != kNpos || std::count(run.begin(), run.end(), '.') >= 2;
+}
+
+bool Parser::parse_alternatives(const Call& call, Expectation& e, bool allow_any_error, std::string_view sign) {
+  for (bool first = true;; first = false) {
+    ExpectedValue alt;
+    if (!parse_alt(call, alt, first, allow_any_error, sign)) return false;
+    e.alternatives.push_back(std::move(alt));
+    skip_ws();
+    if (peek() != '|') return true;
+    ++pos_;
+  }
 }
 
 bool Parser::parse_alt(const Call& call, ExpectedValue& out, bool first, bool allow_any_error, std::string_view sign) {
@@ -2474,16 +2478,7 @@ bool Parser::parse_call_property(std::size_t start, bool never, std::optional<st
   Expectation& e = cp.results;
   e.loc = loc(pos_);
   ++pos_;  // '='
-  bool first = true;
-  for (;;) {
-    ExpectedValue alt;
-    if (!parse_alt(call, alt, first, true)) return false;
-    e.alternatives.push_back(std::move(alt));
-    skip_ws();
-    if (peek() != '|') break;
-    ++pos_;
-    first = false;
-  }
+  if (!parse_alternatives(call, e, true, "'='")) return false;
   if (peek() == '@') {
     ++pos_;
     if (!parse_os_names(e.os, "'@'")) return false;
