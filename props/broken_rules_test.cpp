@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "model/linux_profile.h"
+#include "props/conform.h"
 #include "props/differential.h"
 #include "props/test_support.h"
+#include "sim/script/parser.h"
 
 namespace portlab::props {
 namespace {
@@ -100,6 +102,29 @@ model::PortChoice connect_scan_one_parity(const Knobs& k, const model::ConnectSc
   const std::uint16_t low = in.range.low;
   return real().pick_connect_port(k, in, perturb, last_port, rng,
                                   [&](std::uint16_t port) { return (port - low) % 2 == 0 && usable(port); });
+}
+
+// The broken rule is visible at all: two connections from a 2-port range to one server.
+TEST(BrokenRule, EphemeralExhaustionTooEarly_TwoConnectsToOneServer_Differ) {
+  model::Profile p = real();
+  p.pick_connect_port = connect_scan_one_parity;
+  auto parsed = sim::script::parse_script(
+      "sysctl net.ipv4.ip_local_port_range=40000 40001\n"
+      "l = socket(inet, stream)\nbind(l, 127.0.0.1:7000)\nlisten(l)\n"
+      "c1 = socket(inet, stream)\nconnect(c1, 127.0.0.1:7000)\n"
+      "c2 = socket(inet, stream)\nconnect(c2, 127.0.0.1:7000)\n",
+      "two-connects");
+  ASSERT_TRUE(parsed.script);
+  ConformOptions o;
+  o.profile = &p;
+  Conformer conformer(*parsed.script, o);
+  std::vector<std::string> differing;
+  for (const auto& step : parsed.script->steps) {
+    const StepComparison r = conformer.step(step);
+    std::cerr << step.text << ": model " << r.model_result << " / kernel " << r.kernel_result << "\n";
+    if (r.differs()) differing.push_back(step.text);
+  }
+  EXPECT_EQ(differing, std::vector<std::string>{"connect(c2, 127.0.0.1:7000)"});
 }
 
 TEST(BrokenRule, EphemeralExhaustionTooEarlyIsCaught) {

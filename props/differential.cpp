@@ -9,12 +9,14 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <vector>
 
 #include "model/linux_profile.h"
 #include "props/conform.h"
+#include "props/uniform.h"
 #include "sim/script/parser.h"
 
 namespace portlab::props {
@@ -77,12 +79,15 @@ const KnownDisagreement kKnown[] = {
      "the same as tuple-in-use-ignores-bound-device for connect() without bind(): the kernel may reuse an "
      "ephemeral port whose 4-tuple to this destination belongs to a device-bound socket, the model takes the "
      "other port of the range. Matched: an autobind connect() with equal results whose state differences are "
-     "all on the ephemeral ports 40000-40001",
+     "all on the ephemeral ports 40000-40003",
      [](const std::string& line, const StepComparison& r, const StepContext&) {
        if (!line.starts_with("connect(") || r.result_differs || !r.rule || r.rule->id != "linux.connect.autobind.ok")
          return false;
-       auto ephemeral = [](const std::string& e) { return e.find(":40000") != std::string::npos ||
-                                                           e.find(":40001") != std::string::npos; };
+       auto ephemeral = [](const std::string& e) {
+         for (const char* p : {":40000", ":40001", ":40002", ":40003"})
+           if (e.find(p) != std::string::npos) return true;
+         return false;
+       };
        return std::all_of(r.model_only.begin(), r.model_only.end(), ephemeral) &&
               std::all_of(r.kernel_only.begin(), r.kernel_only.end(), ephemeral);
      }},
@@ -172,6 +177,8 @@ struct Sut {
     // (docs/semantics/README.md, "SO_REUSEPORT load balancing").
     const std::size_t listeners_on_target = line.starts_with("connect(") ? listeners_on(target_port(line)) : 0;
     StepComparison r = conformer->step(step);
+    // PORTLAB_PROPS_TRACE=1: every step's two results on stderr (what the generator builds).
+    if (trace_steps) std::cerr << "step " << (diverged ? "(not compared) " : "") << line << " -> model " << r.model_result << " / kernel " << r.kernel_result << "\n";
     classify(r);
     // The socket variable the line acts on: "call(VAR, ..." or "X = call(VAR, ...".
     std::string var;
@@ -293,6 +300,7 @@ struct Sut {
   std::set<std::string> reuseport_listeners;  // listening with SO_REUSEPORT
   std::set<std::string> bound;            // variables whose bind() or connect() succeeded  // a known disagreement was hit; see kKnown
   std::string* last_failure_script = nullptr;
+  const bool trace_steps = std::getenv("PORTLAB_PROPS_TRACE") != nullptr;
 };
 
 using Cmd = rc::state::Command<Abstract, Sut>;
@@ -521,7 +529,7 @@ struct Exchange : Lines {
     if (*rc::gen::element(true, true, false)) lines.push_back(fmt::format("bind({}, 127.0.0.1:7001)", c));
     lines.push_back(fmt::format("connect({}, 127.0.0.1:7000)", c));
     lines.push_back(fmt::format("{} = accept({})", a, l));
-    const int ending = *rc::gen::inRange(0, 4);
+    const int ending = uniform_in(0, 4);
     if (ending == 0) lines.push_back(fmt::format("setsockopt({}, SO_LINGER, {{1, 0}})", c));
     if (ending <= 2) {
       lines.push_back(fmt::format("close({})", c));
@@ -541,13 +549,28 @@ struct Exchange : Lines {
 
 // Several sockets competing for the 1- or 2-port ephemeral range: bind(addr, 0), listen()
 // without bind, or connect() without bind (to one destination), until the range runs out.
+// Connects first move the range to 40002-40003 and get a listener of their own on 7000 (its bind
+// fails harmlessly if one is there already). Earlier bind(0)/listen() sockets usually hold
+// 40000-40001, which connect() may not share (__inet_hash_connect skips ports bound by bind()),
+// so on the old range both sides would just say EADDRNOTAVAIL at once; on a fresh range the
+// first connect takes one port and the next must find the other (the parity scan of §2.10).
 struct Ephemeral : Lines {
   std::vector<std::string> vars;
+  std::optional<std::string> listener;
   explicit Ephemeral(const Abstract& s) {
-    const int how = *rc::gen::inRange(0, 3);
-    const int n = *rc::gen::inRange(2, 4);
+    const int how = uniform_in(0, 3);
+    const int n = uniform_in(2, 4);
+    int next = s.next;
+    if (how == 2) {
+      lines.push_back("sysctl net.ipv4.ip_local_port_range=40002 40003");
+      listener = fmt::format("s{}", next++);
+      lines.push_back(fmt::format("{} = socket(inet, stream)", *listener));
+      lines.push_back(fmt::format("setsockopt({}, SO_REUSEADDR, 1)", *listener));
+      lines.push_back(fmt::format("bind({}, 127.0.0.1:7000)", *listener));
+      lines.push_back(fmt::format("listen({})", *listener));
+    }
     for (int i = 0; i < n; ++i) {
-      const std::string v = fmt::format("s{}", s.next + i);
+      const std::string v = fmt::format("s{}", next + i);
       vars.push_back(v);
       lines.push_back(fmt::format("{} = socket(inet, stream)", v));
       if (*rc::gen::element(false, false, true)) lines.push_back(fmt::format("setsockopt({}, SO_REUSEADDR, 1)", v));
@@ -557,8 +580,12 @@ struct Ephemeral : Lines {
     }
   }
   void apply(Abstract& s) const override {
+    if (listener) {
+      s.sockets.push_back(*listener);
+      s.listeners.push_back(*listener);
+    }
     for (const auto& v : vars) s.sockets.push_back(v);
-    s.next += static_cast<int>(vars.size());
+    s.next += static_cast<int>(vars.size()) + (listener ? 1 : 0);
   }
 };
 
@@ -608,11 +635,12 @@ DifferentialResult run_differential(const DifferentialConfig& config_in) {
   std::string last_failure;
   const auto property = [&] {
     Sut sut(config);
+    if (sut.trace_steps) std::cerr << "case\n";
     sut.last_failure_script = &last_failure;
     rc::state::check(Abstract{}, sut,
                      rc::state::gen::execOneOfWithArgs<Socket, SetOpt, SetOpt, Bind, Bind, Listen, Connect, Connect,
                                                        Accept, Accept, Data, Shutdown, Close, Close, Wait, Sysctl,
-                                                       Server, Client, Client, Exchange, Exchange, Ephemeral,
+                                                       Server, Client, Client, Exchange, Exchange, Ephemeral, Ephemeral,
                                                        ListenPair>());
     for (const auto& t : sut.tags) RC_TAG(t);
   };
