@@ -190,6 +190,7 @@ struct PortBucket {
   bool bind_owned = false;
   std::uint32_t bound_owners = 0;
   std::vector<OwnerRef> owners;
+  BindBucketCache cache;  // Profile::bind_fast_path's memory (Linux tb->fastreuse etc.)
 };
 
 enum class TimerKind : std::uint8_t { time_wait, syn_retransmit };
@@ -402,8 +403,25 @@ struct Host::Impl {
       bind_table.erase(it);  // inet_bind_bucket_destroy: gone with its last owner
       return;
     }
-    if (b.owners.size() < before && bound_owner(ref) && --b.bound_owners == 0 && profile->bind_bucket_resets_on_release)
+    if (b.owners.size() < before && bound_owner(ref) && --b.bound_owners == 0 && profile->bind_bucket_resets_on_release) {
       b.bind_owned = false;  // "tcp: Update bind bucket state on port release": connect() may use it again
+      b.cache = BindBucketCache{};  // tb->fastreuse = tb->fastreuseport = -1, as connect() makes them
+    }
+  }
+
+  // Profile::bind_fast_path, when the port has owners: a Decision with a rule admits n unchecked.
+  Decision bind_fast_path(std::uint16_t port, const BindOwnerView& n) const {
+    if (!profile->bind_fast_path) return {};
+    auto it = bind_table.find(port);
+    if (it == bind_table.end() || it->second.owners.empty()) return {};
+    return profile->bind_fast_path(knobs, it->second.cache, n);
+  }
+  // Profile::bind_cache_update for a socket joining `port` (before bucket_add) or passing the
+  // listen() re-check (already an owner).
+  void bind_cache_update(std::uint16_t port, const BindOwnerView& n) {
+    if (!profile->bind_cache_update) return;
+    auto& b = bind_table[port];
+    profile->bind_cache_update(b.cache, n, b.owners.empty());
   }
 
   // ---- sequence numbers and timestamps --------------------------------------------------------
@@ -1254,7 +1272,12 @@ struct Host::Impl {
       if (r.failed()) restore();
       return r;
     }
-    const Decision d = profile->bind_decide(knobs, view_of(s), owners_except(ep.port, id_of(s)), BindMode::explicit_port);
+    const BindOwnerView n = view_of(s);
+    // The fast path's rule is reported only where it changes the answer: where the owners agree,
+    // their rule says more.
+    Decision d = profile->bind_decide(knobs, n, owners_except(ep.port, id_of(s)), BindMode::explicit_port);
+    if (!d.ok())
+      if (const Decision fast = bind_fast_path(ep.port, n); fast.rule) d = fast;
     if (!d.ok()) {
       restore();
       return fail(d);
@@ -1262,6 +1285,7 @@ struct Host::Impl {
     s.lport = ep.port;
     s.bindport_lock = true;
     s.in_bind_table = true;
+    bind_cache_update(ep.port, n);
     bucket_add(ep.port, OwnerRef{false, id_of(s)});
     return ok(*d.rule);
   }
@@ -1285,6 +1309,7 @@ struct Host::Impl {
     }
     s.lport = *c.port;
     s.in_bind_table = true;
+    bind_cache_update(*c.port, n);
     bucket_add(*c.port, OwnerRef{false, self});
     CallResult r = ok(*c.rule);
     r.probes = c.probes;
@@ -1313,10 +1338,19 @@ struct Host::Impl {
         return r;
       }
     } else if (profile->listen_rechecks) {
-      const Decision d = profile->bind_decide(knobs, view_of(s), owners_except(s.lport, id_of(s)), BindMode::listen_recheck);
+      const BindOwnerView n = view_of(s);
+      Decision d = profile->bind_decide(knobs, n, owners_except(s.lport, id_of(s)), BindMode::listen_recheck);
+      bool fast = false;
+      if (!d.ok())
+        if (const Decision f = bind_fast_path(s.lport, n); f.rule) d = f, fast = true;
       if (!d.ok()) {
         s.state = TcpState::closed;
         return fail(d);
+      }
+      bind_cache_update(s.lport, n);
+      if (fast) {
+        s.backlog = backlog;
+        return ok(*d.rule);
       }
     }
     s.backlog = backlog;
@@ -2297,6 +2331,14 @@ void Host::encode_state(std::string& out, TimePoint now) const {
     const PortBucket& b = m.bind_table.at(port);
     put(out, port);
     put(out, static_cast<std::uint8_t>(b.bind_owned));
+    put(out, b.cache.fastreuse);
+    put(out, b.cache.fastreuseport);
+    if (b.cache.fastreuseport > 0) {
+      put(out, b.cache.fastuid);
+      put_addr(out, b.cache.addr);
+      put(out, static_cast<std::uint8_t>(b.cache.family));
+      put(out, static_cast<std::uint8_t>(b.cache.v6only));
+    }
     put(out, static_cast<std::uint32_t>(b.owners.size()));
     for (const auto& o : b.owners) put(out, ref(o));
   }

@@ -93,6 +93,10 @@ const Rule fin_wait_2_linger2_rst{"linux.fin-wait-2.linger2-rst", "linux", "TCP_
 const Rule orphan_data_rst{"linux.orphan.data-rst", "linux", "new data arriving at a closed (orphaned) socket is answered with RST", "CLOSED", "tcp_rcv_state_process RCV_SHUTDOWN abort-on-data", C::code};
 const Rule setsockopt_reuse_after_bind{"linux.setsockopt.reuse-after-bind", "linux", "SO_REUSEADDR/SO_REUSEPORT set after bind() count at the next conflict check: inet_bind_conflict reads sk_reuse each time (the seed's bind(0)-then-SO_REUSEADDR case)", "0", "inet_bind_conflict (semantics.md §2.3, shared/README.md)", C::code};
 const Rule listener_no_match_rst{"linux.segment.no-socket-rst", "linux", "a segment for which no socket exists is answered with RST", "RST", "tcp_v4_send_reset (RFC 9293 3.10.7.1)", C::code};
+const Rule bind_fast_path_reuseaddr{"linux.bind.fast-path.reuseaddr", "linux", "the port's bind bucket remembers that every socket joined it with SO_REUSEADDR and not listening (tb->fastreuse > 0): a socket with SO_REUSEADDR is admitted without a look at the owners, even one that has cleared SO_REUSEADDR since. Before 6.8 only (linux-4.4): since 'tcp: Link bhash2 to bhash' tb->fastreuse never becomes 1", "0", "inet_csk_get_port: tb->fastreuse > 0 && reuse; inet_csk_update_fastreuse first-owner branch", C::inferred};
+const Rule bind_fast_path_reuseport{"linux.bind.fast-path.reuseport", "linux", "the port's bind bucket remembers a SO_REUSEPORT socket of this uid whose address covers this one (tb->fastreuseport, sk_reuseport_match): admitted without a look at the owners, even one without SO_REUSEPORT that joined before a later bind()/listen() reset the cache to FASTREUSEPORT_STRICT", "0", "inet_csk_get_port: sk_reuseport_match; inet_csk_update_fastreuse (corrects semantics.md §2.3 'the fast paths must give the same answer'; differential soak seed 10539985514226835962)", C::test};
+const Rule listen_fast_path_reuseport{"linux.listen.fast-path.reuseport", "linux", "the listen() re-check is skipped: the port's bind bucket remembers a SO_REUSEPORT socket of this uid whose address covers this one (sk_reuseport_match)", "0", "inet_csk_listen_start -> inet_csk_get_port: sk_reuseport_match", C::code};
+const Rule v44_bind_fast_path_reuseport{"linux-4.4.bind.fast-path.reuseport", "linux-4.4", "before 4.14: tb->fastreuseport > 0 (every socket joined with SO_REUSEPORT and this uid) admits a SO_REUSEPORT socket of the same uid whatever its address; a non-matching socket clears it for good", "0", "inet_csk_get_port before commit 637bc8bbe6c0 (no FASTREUSEPORT_STRICT)", C::inferred};
 const Rule v613_time_wait_reused{"linux-6.13.connect.autobind.time-wait-reused", "linux-6.13", "before 6.14: tcp_tw_reuse may recycle a TIME-WAIT once the clock is in a later second than the last peer timestamp (0-1 s); tcp_tw_reuse_delay does not exist", "0", "tcp_twsk_unique before commits 19ce8cd30465/ca6a6f93867a (semantics.md §2.7)", C::doc};
 const Rule v44_port0_ok{"linux-4.4.bind.port0.ok", "linux-4.4", "before 4.6: bind(addr, 0) starts at a random port and walks the whole range one by one (no odd-port preference, no SO_REUSEADDR half split)", "0", "inet_csk_get_port before commit ea8add2b1903 (semantics.md §2.10 history)", C::doc};
 const Rule v44_port0_exhausted{"linux-4.4.bind.port0.exhausted", "linux-4.4", "before 4.6: no free port", "EADDRINUSE", "inet_csk_get_port (semantics.md §2.10)", C::doc};
@@ -184,6 +188,66 @@ bool addresses_overlap(const BindOwnerView& n, const BindOwnerView& e) {
 
 bool devices_compatible(const BindOwnerView& n, const BindOwnerView& e) {
   return n.device.empty() || e.device.empty() || n.device == e.device;
+}
+
+// sk_reuseport_match's address test: ipv4_rcv_saddr_equal / ipv6_rcv_saddr_equal with sk1 = the
+// socket the cache recorded (its wildcard covers everything) and sk2 = N (its wildcard does not).
+bool cached_address_covers(const BindBucketCache& c, const BindOwnerView& n) {
+  if (c.family == Family::inet) {
+    if (n.v6only) return false;
+    auto n4 = v4_view(n);
+    return n4 && (c.addr == *n4 || c.addr.is_wildcard());
+  }
+  const bool c_mapped = c.addr.is_v4_mapped();
+  const bool n_mapped = n.family == Family::inet || n.addr.is_v4_mapped();
+  const bool n_any = n.family == Family::inet6 && n.addr.is_wildcard();
+  if (c_mapped && n_mapped) {
+    if (n.v6only) return false;
+    auto c4 = c.addr.unmapped_v4();
+    auto n4 = v4_view(n);
+    return c4 && n4 && (*c4 == *n4 || c4->is_wildcard());
+  }
+  if (c.addr.is_wildcard() && n_any) return true;
+  if (c.addr.is_wildcard() && !(c.v6only && n_mapped)) return true;
+  return n.family == Family::inet6 && c.addr == n.addr;
+}
+
+bool reuseport_cache_matches(const BindBucketCache& c, const BindOwnerView& n) {
+  return c.fastreuseport > 0 && n.reuseport && c.fastuid == n.uid &&
+         (c.fastreuseport == 1 /* FASTREUSEPORT_ANY */ || cached_address_covers(c, n));
+}
+
+// inet_csk_get_port, when the port has owners: `if ((tb->fastreuse > 0 && reuse) ||
+// sk_reuseport_match(tb, sk)) goto success;` (reuse = sk_reuse && state != LISTEN).
+Decision linux_bind_fast_path(const Knobs&, const BindBucketCache& c, const BindOwnerView& n) {
+  if (c.fastreuse > 0 && n.reuseaddr && !n.listening) return {Errno::ok, &bind_fast_path_reuseaddr};
+  if (reuseport_cache_matches(c, n)) return {Errno::ok, n.listening ? &listen_fast_path_reuseport : &bind_fast_path_reuseport};
+  return {};
+}
+
+void remember_reuseport(BindBucketCache& c, const BindOwnerView& n, std::int8_t mode) {
+  c.fastreuseport = mode;
+  c.fastuid = n.uid;
+  c.addr = n.addr;
+  c.family = n.family;
+  c.v6only = n.v6only;
+}
+
+// inet_csk_update_fastreuse, as it behaves since 6.8 ("tcp: Link bhash2 to bhash"): the new
+// socket's bhash2 bucket is already linked into tb->bhash2 when it runs, so its first-owner
+// branch (`hlist_empty(&tb->bhash2)`: fastreuse = reuse, FASTREUSEPORT_ANY) is never taken.
+// tb->fastreuse keeps its creation value (0 from bind(), -1 from connect()) or drops to 0, and
+// tb->fastreuseport moves between 0 and FASTREUSEPORT_STRICT. Seen on 6.18.44: a SO_REUSEADDR
+// bind next to an owner that cleared SO_REUSEADDR is refused (props/conform-cases/
+// reuseport-bucket-cache-admits-conflicting-bind.pls), so tb->fastreuse was not 1.
+void linux_bind_cache_update(BindBucketCache& c, const BindOwnerView& n, bool first) {
+  if (first) c.fastreuse = c.fastreuseport = 0;  // inet_bind_bucket_create
+  const bool reuse = n.reuseaddr && !n.listening;
+  if (!reuse) c.fastreuse = 0;
+  // "We know that there are no bind conflicts with this socket in this tb, so reset our tb's
+  // reuseport settings": the owners that do not share with a later socket are forgotten.
+  if (!n.reuseport) c.fastreuseport = 0;
+  else if (!reuseport_cache_matches(c, n)) remember_reuseport(c, n, 2);  // FASTREUSEPORT_STRICT
 }
 
 Decision linux_bind_decide(const Knobs&, const BindOwnerView& n, std::span<const BindOwnerView> owners, BindMode mode) {
@@ -533,7 +597,7 @@ constexpr std::array<KnobSpec, 13> linux44_knobs() {
 constexpr std::array<KnobSpec, 13> kLinux44Knobs = linux44_knobs();
 
 constexpr std::array kLinux613Rules{&v613_time_wait_reused};
-constexpr std::array kLinux44Rules{&v44_port0_ok, &v44_port0_exhausted, &v44_connect_ok, &v44_connect_exhausted,
+constexpr std::array kLinux44Rules{&v44_bind_fast_path_reuseport, &v44_port0_ok, &v44_port0_exhausted, &v44_connect_ok, &v44_connect_exhausted,
                                    &v44_time_wait_reused};
 
 }  // namespace
@@ -550,6 +614,8 @@ const Profile& linux_profile() {
       .params = linux_params,
       .bind_decide = linux_bind_decide,
       .listen_rechecks = true,
+      .bind_fast_path = linux_bind_fast_path,
+      .bind_cache_update = linux_bind_cache_update,
       // sk_clone_lock: newsk->sk_userlocks = sk->sk_userlocks & ~SOCK_BINDPORT_LOCK (checked
       // against 6.18: a reset accepted socket can bind() again).
       .child_keeps_port_lock = false,
@@ -589,6 +655,29 @@ const Profile& linux_613_profile() {
   return p;
 }
 
+namespace {
+
+// 4.4 (before commit 637bc8bbe6c0, 4.14): tb->fastreuseport is all-or-nothing, with no address.
+Decision v44_bind_fast_path(const Knobs&, const BindBucketCache& c, const BindOwnerView& n) {
+  if (c.fastreuse > 0 && n.reuseaddr && !n.listening) return {Errno::ok, &linux_rule::bind_fast_path_reuseaddr};
+  if (c.fastreuseport > 0 && n.reuseport && c.fastuid == n.uid) return {Errno::ok, &linux_rule::v44_bind_fast_path_reuseport};
+  return {};
+}
+
+void v44_bind_cache_update(BindBucketCache& c, const BindOwnerView& n, bool first) {
+  const bool reuse = n.reuseaddr && !n.listening;
+  if (first) {
+    c.fastreuse = reuse ? 1 : 0;
+    c.fastreuseport = n.reuseport ? 1 : 0;
+    c.fastuid = n.uid;
+    return;
+  }
+  if (c.fastreuse && !reuse) c.fastreuse = 0;
+  if (c.fastreuseport && (!n.reuseport || c.fastuid != n.uid)) c.fastreuseport = 0;
+}
+
+}  // namespace
+
 const Profile& linux_44_profile() {
   static const Profile p = [] {
     Profile v = linux_profile();
@@ -602,6 +691,8 @@ const Profile& linux_44_profile() {
     v.pick_bind_port = v44_pick_bind_port;
     v.pick_connect_port = v44_pick_connect_port;
     v.supports_option = v44_supports_option;
+    v.bind_fast_path = v44_bind_fast_path;
+    v.bind_cache_update = v44_bind_cache_update;
     v.bind_bucket_resets_on_release = false;
     return v;
   }();

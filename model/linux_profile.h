@@ -40,6 +40,9 @@ namespace linux_rule {
   X(bind_conflict_no_reuse)                              \
   X(bind_conflict_reuseaddr_existing_listens)            \
   X(bind_conflict_reuseport_uid)                         \
+  X(bind_fast_path_reuseaddr)                            \
+  X(bind_fast_path_reuseport)                            \
+  X(listen_fast_path_reuseport)                          \
   X(bind_einval_short_addr)                              \
   X(bind_eafnosupport)                                   \
   X(bind_einval_v6_multicast)                            \

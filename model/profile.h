@@ -49,6 +49,21 @@ struct Decision {
   bool ok() const { return err == Errno::ok; }
 };
 
+// Linux's summary of a port's owners, cached in its bind bucket (struct inet_bind_bucket:
+// fastreuse, fastreuseport, fastuid, fast_rcv_saddr, fast_ipv6_only, fast_sk_family). It is
+// written when a socket joins by bind() or re-checks at listen() (inet_csk_update_fastreuse) and
+// is not recomputed when owners leave or change their options, so the fast path it feeds
+// (inet_csk_get_port) can admit a socket that the owners themselves would refuse.
+struct BindBucketCache {
+  std::int8_t fastreuse = -1;      // -1: made by connect(); 0: no; 1: all joined with SO_REUSEADDR, not listening
+  std::int8_t fastreuseport = -1;  // -1: made by connect(); 0: no; 1: FASTREUSEPORT_ANY; 2: FASTREUSEPORT_STRICT
+  std::uint32_t fastuid = 0;
+  IpAddress addr;  // the socket that set fastreuseport: its bound address, family and IPV6_V6ONLY
+  Family family = Family::inet;
+  bool v6only = false;
+  friend bool operator==(const BindBucketCache&, const BindBucketCache&) = default;
+};
+
 // Who holds an exact 4-tuple when a socket that already owns its port connects.
 struct TupleOccupant {
   enum class Kind : std::uint8_t { none, full_socket, time_wait } kind = Kind::none;
@@ -184,6 +199,13 @@ struct Profile {
                           BindMode mode) = nullptr;
   // Is listen() a new conflict check (Linux inet_csk_listen_start)? Reruns bind_decide with n.listening.
   bool listen_rechecks = false;
+  // A fast path before the conflict check, nullptr where there is none (Linux: inet_csk_get_port's
+  // tb->fastreuse / sk_reuseport_match). Asked when N binds an explicit port or re-checks at
+  // listen() and the port already has owners; a Decision with a rule admits N unchecked.
+  Decision (*bind_fast_path)(const Knobs& knobs, const BindBucketCache& cache, const BindOwnerView& n) = nullptr;
+  // Updates the cache once N has joined (bind(), bind(0), listen()'s autobind) or passed the
+  // listen() re-check; `first`: the port had no owners before N (inet_csk_update_fastreuse).
+  void (*bind_cache_update)(BindBucketCache& cache, const BindOwnerView& n, bool first) = nullptr;
   // Does an accepted socket keep its port when it reaches CLOSE with its descriptor open, as a
   // socket that bound its port itself does (SOCK_BINDPORT_LOCK)? Linux: no, sk_clone_lock clears
   // the lock. Other OSes: assumed yes (not established in semantics.md).

@@ -215,23 +215,6 @@ struct Sut {
         tags.insert("known: bindtodevice-on-connected-socket");
         diverged = true;
       }
-      // Known divergence: SO_REUSEADDR/SO_REUSEPORT cleared on a socket that already owns its port.
-      // The kernel's bind bucket keeps the flags it cached when the socket joined
-      // (tb->fastreuse/fastreuseport; sk_reuseport_match), so a later bind may still share the port
-      // (minimal case in props/README.md); the model judges by the socket's current flags.
-      if (line.starts_with("setsockopt(") && line.ends_with(", 0)") &&
-          (line.find("SO_REUSEPORT") != std::string::npos || line.find("SO_REUSEADDR") != std::string::npos) &&
-          (bound.count(var) || listened.count(var))) {
-        tags.insert("known: reuse-flag-cleared-after-bind");
-        diverged = true;
-      }
-      // Known divergence: shutdown(SHUT_RD/SHUT_RDWR) of a listener (tcp_disconnect from LISTEN).
-      // Afterwards the kernel no longer lets the closed socket block a SO_REUSEPORT bind to its
-      // port (minimal case in props/README.md), the model still does.
-      if (line.starts_with("shutdown(") && line.find("SHUT_WR)") == std::string::npos && listened.count(var)) {
-        tags.insert("known: listener-shutdown-rd");
-        diverged = true;
-      }
       return;
     }
     if (const auto* k = known_disagreement(line, r, ctx)) {
