@@ -1240,12 +1240,14 @@ struct Host::Impl {
         if (!v4.is_wildcard() && !v4.is_multicast() && !is_local(v4) && !nonlocal_ok)
           return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
       } else if (!a.is_wildcard()) {
+        // ipv6_can_nonlocal_bind reads the IPv6 knob; the v4-mapped branch above, the IPv4 one.
+        const bool nonlocal6_ok = s.freebind || params.nonlocal_bind_v6;
         if (a.is_link_local_v6() && s.device.empty()) return fail(Errno::einval, *R().bind_einval_link_local_scope);
-        if (!is_local(a) && !nonlocal_ok) return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
+        if (!is_local(a) && !nonlocal6_ok) return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
         // __inet6_bind checks the address against the bound device: ipv6_chk_addr(net, addr, dev,
         // 0) accepts an address of host or link scope only on its own device, and ::1 lives on lo.
         // (__inet_bind has no such check for IPv4.) Found by the differential test on 6.18.44.
-        if (a.is_loopback() && !s.device.empty() && s.device != "lo" && !nonlocal_ok)
+        if (a.is_loopback() && !s.device.empty() && s.device != "lo" && !nonlocal6_ok)
           return fail(Errno::eaddrnotavail, *R().bind_eaddrnotavail_not_local);
       }
     }

@@ -115,7 +115,7 @@ constexpr std::array kLinuxRules{PORTLAB_LINUX_RULES(PORTLAB_RULE_PTR)};
 #undef PORTLAB_RULE_PTR
 
 // clang-format off
-constexpr std::array<KnobSpec, 13> kLinuxKnobs{{
+constexpr std::array<KnobSpec, 14> kLinuxKnobs{{
     {"net.ipv4.ip_local_port_range", KnobKind::port_range, 1, 65535, "32768 60999", "ephemeral port range", "Documentation/networking/ip-sysctl.rst; default since 4.2 (semantics.md §2.10)"},
     {"net.ipv4.ip_local_reserved_ports", KnobKind::port_set, 0, 65535, "", "ports skipped by bind(0) and connect() autobind", "ip-sysctl.rst (semantics.md §2.9)"},
     {"net.ipv4.tcp_tw_reuse", KnobKind::integer, 0, 2, "2", "recycle TIME-WAIT for autobind connect(): 0 off, 1 on, 2 loopback only", "tcp_twsk_unique (semantics.md §2.7)"},
@@ -129,6 +129,7 @@ constexpr std::array<KnobSpec, 13> kLinuxKnobs{{
     {"net.ipv4.tcp_rfc1337", KnobKind::integer, 0, 1, "0", "1: RST does not kill TIME-WAIT", "tcp_timewait_state_process (semantics.md §2.8)"},
     {"net.ipv4.ip_nonlocal_bind", KnobKind::integer, 0, 1, "0", "allow bind() to non-local addresses", "inet_addr_valid_or_nonlocal (semantics.md §2.9)"},
     {"net.ipv4.tcp_syn_retries", KnobKind::integer, 1, 127, "6", "SYN retransmissions before connect() fails with ETIMEDOUT", "tcp_write_timeout"},
+    {"net.ipv6.ip_nonlocal_bind", KnobKind::integer, 0, 1, "0", "allow an AF_INET6 bind() to non-local IPv6 addresses (a v4-mapped address follows net.ipv4.ip_nonlocal_bind)", "__inet6_bind: ipv6_can_nonlocal_bind; inet_addr_valid_or_nonlocal for v4-mapped"},
 }};
 // clang-format on
 
@@ -435,6 +436,7 @@ HostParams linux_params(const Knobs& k) {
   p.v6only_default = k.integer(linux_knob::bindv6only) != 0;
   p.privileged_below = static_cast<int>(k.integer(linux_knob::ip_unprivileged_port_start));
   p.nonlocal_bind = k.integer(linux_knob::ip_nonlocal_bind) != 0;
+  p.nonlocal_bind_v6 = k.integer(linux_knob::ip6_nonlocal_bind) != 0;
   p.syn_retries = static_cast<int>(k.integer(linux_knob::tcp_syn_retries));
   p.max_time_wait = static_cast<std::uint64_t>(k.integer(linux_knob::tcp_max_tw_buckets));
   p.rst_kills_time_wait = k.integer(linux_knob::tcp_rfc1337) == 0;
@@ -587,14 +589,14 @@ constexpr CallRules kLinux44Calls = v44_calls();
 
 // 4.4: tcp_tw_reuse was a boolean defaulting to 0; the rest of the table is as in 6.x (knobs
 // that did not exist yet, such as ip_autobind_reuse, keep their 6.x meaning but are never read).
-constexpr std::array<KnobSpec, 13> linux44_knobs() {
+constexpr std::array<KnobSpec, 14> linux44_knobs() {
   auto k = kLinuxKnobs;
   k[linux_knob::tcp_tw_reuse] = {"net.ipv4.tcp_tw_reuse", KnobKind::integer, 0, 1, "0",
                                  "recycle TIME-WAIT for autobind connect() (boolean before 4.18/4.19)",
                                  "tcp_twsk_unique (semantics.md §2.7 history)"};
   return k;
 }
-constexpr std::array<KnobSpec, 13> kLinux44Knobs = linux44_knobs();
+constexpr std::array<KnobSpec, 14> kLinux44Knobs = linux44_knobs();
 
 constexpr std::array kLinux613Rules{&v613_time_wait_reused};
 constexpr std::array kLinux44Rules{&v44_bind_fast_path_reuseport, &v44_port0_ok, &v44_port0_exhausted, &v44_connect_ok, &v44_connect_exhausted,

@@ -28,6 +28,7 @@ inline constexpr std::size_t ip_unprivileged_port_start = 9;
 inline constexpr std::size_t tcp_rfc1337 = 10;
 inline constexpr std::size_t ip_nonlocal_bind = 11;
 inline constexpr std::size_t tcp_syn_retries = 12;
+inline constexpr std::size_t ip6_nonlocal_bind = 13;  // net.ipv6.ip_nonlocal_bind
 }  // namespace linux_knob
 
 // Linux rules, by name, for the host and the tests. Each is listed with its source in

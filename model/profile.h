@@ -120,7 +120,8 @@ struct HostParams {
   bool v6only_default = false;
   int privileged_below = 1024;            // binding a port below this needs uid 0 (0: no such ports)
   bool privileged_only_specific = false;  // macOS: wildcard binds to low ports need no privilege
-  bool nonlocal_bind = false;
+  bool nonlocal_bind = false;     // AF_INET, and AF_INET6 binding a v4-mapped address (Linux net.ipv4.ip_nonlocal_bind)
+  bool nonlocal_bind_v6 = false;  // AF_INET6 binding an IPv6 address (Linux net.ipv6.ip_nonlocal_bind)
   int syn_retries = 6;
   std::uint64_t max_time_wait = std::numeric_limits<std::uint64_t>::max();
   bool rst_kills_time_wait = true;          // RFC 1337 "assassination" happens (Linux tcp_rfc1337=0)
