@@ -1741,7 +1741,9 @@ struct Host::Impl {
         break;
     }
     s.shut_rd |= rd;
-    if (wr && !s.shut_wr) {
+    // tcp_shutdown looks at the state, not at earlier flags: a SEND_SHUTDOWN left by a shutdown()
+    // before the socket connected (ENOTCONN, flags kept) does not stop this one's FIN.
+    if (wr) {
       s.shut_wr = true;
       auto tr = tcp_transition(s.state, TcpEvent::close);
       if (tr.actions.send_fin) {
