@@ -13,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const auto parsed = portlab::sim::script::parse_script(text, std::string(portlab::fuzz::kFuzzFile));
   if (!parsed.script) return 0;  // the parser target covers bad input
+  if (portlab::fuzz::too_many_steps_for_fuzzing(*parsed.script)) return 0;
   const auto options = portlab::fuzz::fuzz_options(text);
   const auto run = portlab::sim::run_check(*parsed.script, text, options);
   portlab::fuzz::die_on(portlab::fuzz::check_invariants(text, *parsed.script, options, run), text);

@@ -238,6 +238,8 @@ std::vector<std::string> parse_invariants(std::string_view text, const ParseResu
   return c.out;
 }
 
+bool too_many_steps_for_fuzzing(const Script& script) { return sim::linear_steps(script).size() > kFuzzMaxSteps; }
+
 sim::CheckOptions fuzz_options(std::string_view text) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a
   for (unsigned char b : text) h = (h ^ b) * 1099511628211ull;
