@@ -997,9 +997,18 @@ struct Host::Impl {
     }
     bool need_ack = false;
     if (seg.payload > 0) {
-      if (s.orphan_rcv_shutdown) {  // tcp_rcv_state_process: data for a closed socket
+      const bool shut_rd_resets = params.shut_rd_data_resets && s.shut_rd &&
+                                  (s.state == TcpState::fin_wait_1 || s.state == TcpState::fin_wait_2) &&
+                                  seq_gt(seg.seq + seg.payload, t.rcv_nxt);
+      if (s.orphan_rcv_shutdown || shut_rd_resets) {  // tcp_rcv_state_process: data for a closed socket
         send_rst(s, now, out);
-        if (record_events) event(now, where() + " reset: data after close", R().orphan_data_rst);
+        if (shut_rd_resets) {  // tcp_reset(sk) on itself: the open socket reports ECONNRESET once
+          s.so_error = Errno::econnreset;
+          s.so_error_rule = R().orphan_data_rst;
+        }
+        if (record_events)
+          event(now, where() + (s.orphan_rcv_shutdown ? " reset: data after close" : " reset: data after shutdown(SHUT_RD)"),
+                R().orphan_data_rst);
         connection_done(s);
         return;
       }

@@ -90,7 +90,7 @@ const Rule time_wait_rst_kill{"linux.time-wait.rst-kill", "linux", "an in-window
 const Rule time_wait_syn_accepted{"linux.time-wait.syn-accepted", "linux", "a SYN newer than the TIME-WAIT (sequence after rcv_nxt, or newer timestamp) is handed to a listener; ISN = tw_snd_nxt + 65537", "SYN-RECEIVED", "tcp_timewait_state_process TCP_TW_SYN (semantics.md §2.8)", C::test};
 const Rule fin_wait_2_orphan{"linux.fin-wait-2.orphan", "linux", "an orphaned FIN-WAIT-2 lives tcp_fin_timeout (or TCP_LINGER2) seconds, at least 3.5 RTO, as a TIME-WAIT minisocket with substate FIN-WAIT-2", "FIN-WAIT-2", "tcp_close / tcp_fin_time (semantics.md §2.11)", C::test};
 const Rule fin_wait_2_linger2_rst{"linux.fin-wait-2.linger2-rst", "linux", "TCP_LINGER2 < 0: an orphan reaching FIN-WAIT-2 is reset at once", "CLOSED", "tcp_close linger2 < 0 (semantics.md §2.11)", C::code};
-const Rule orphan_data_rst{"linux.orphan.data-rst", "linux", "new data arriving at a closed (orphaned) socket is answered with RST", "CLOSED", "tcp_rcv_state_process RCV_SHUTDOWN abort-on-data", C::code};
+const Rule orphan_data_rst{"linux.orphan.data-rst", "linux", "new data arriving at a closed (orphaned) socket, or at one in FIN-WAIT-1/2 shut down for reading (SHUT_RD), is answered with RST", "CLOSED", "tcp_rcv_state_process RCV_SHUTDOWN abort-on-data (TCPAbortOnData)", C::test};
 const Rule setsockopt_reuse_after_bind{"linux.setsockopt.reuse-after-bind", "linux", "SO_REUSEADDR/SO_REUSEPORT set after bind() count at the next conflict check: inet_bind_conflict reads sk_reuse each time (the seed's bind(0)-then-SO_REUSEADDR case)", "0", "inet_bind_conflict (semantics.md §2.3, shared/README.md)", C::code};
 const Rule listener_no_match_rst{"linux.segment.no-socket-rst", "linux", "a segment for which no socket exists is answered with RST", "RST", "tcp_v4_send_reset (RFC 9293 3.10.7.1)", C::code};
 const Rule bind_fast_path_reuseaddr{"linux.bind.fast-path.reuseaddr", "linux", "the port's bind bucket remembers that every socket joined it with SO_REUSEADDR and not listening (tb->fastreuse > 0): a socket with SO_REUSEADDR is admitted without a look at the owners, even one that has cleared SO_REUSEADDR since. Before 6.8 only (linux-4.4): since 'tcp: Link bhash2 to bhash' tb->fastreuse never becomes 1", "0", "inet_csk_get_port: tb->fastreuse > 0 && reuse; inet_csk_update_fastreuse first-owner branch", C::inferred};
@@ -450,6 +450,10 @@ HostParams linux_params(const Knobs& k) {
   // sk_err set; accept() returns it, recv() gives the queued data, then ECONNRESET, then EOF.
   // Observed on 6.18.44-fc-v669 with portlab conform (kKnown "accept-returns-reset-child").
   p.accept_queue_keeps_reset_children = true;
+  // tcp_rcv_state_process, TCP_FIN_WAIT1/2: "RFC 1122 says we MUST send a reset" when
+  // sk_shutdown & RCV_SHUTDOWN and the segment carries new data: shutdown(SHUT_RDWR) then data
+  // from the peer resets both ends (differential soak seed 7841629526941001492).
+  p.shut_rd_data_resets = true;
   p.time_wait_syn_by_timestamp = true;  // tcp_timewait_state_process (semantics.md §2.8)
   p.time_wait_for_local_peer = true;
   return p;

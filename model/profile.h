@@ -134,6 +134,11 @@ struct HostParams {
   // with its error pending: accept() returns it and recv() reports ECONNRESET (Linux: tcp_reset ->
   // tcp_done leaves the child in the listener's queue). false: the listener forgets it.
   bool accept_queue_keeps_reset_children = false;
+  // New data reaching a socket in FIN-WAIT-1/2 that was shut down for reading (SHUT_RD), but is
+  // still open, is answered with RST as if it were closed (Linux tcp_rcv_state_process: the
+  // check is sk_shutdown & RCV_SHUTDOWN). false: only a closed (orphaned) socket resets (BSD
+  // tcp_input checks SS_NOFDREF; other OSes assumed alike, not established in semantics.md).
+  bool shut_rd_data_resets = false;
   bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
   bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
   bool reuse_options_fixed_at_bind = false; // Windows: SO_REUSEADDR/SO_EXCLUSIVEADDRUSE only count if set before bind()
