@@ -36,6 +36,18 @@ struct CachedGroup {
   }
 };
 
+// a binds 127.0.0.1:5000 with the option `opt` (`r` says which) and then clears it; b, with the
+// option set, binds the same address: its result.
+model::CallResult bind_next_to_cleared(LinuxWorld& w, Reuse r, SockOpt opt) {
+  const Fd a = w.socket();
+  w.reuse(a, r);
+  EXPECT_TRUE(Gives(w.bind(a, "127.0.0.1:5000"), Errno::ok));
+  EXPECT_TRUE(Gives(w.setopt(a, opt, std::int64_t{0}), Errno::ok));
+  const Fd b = w.socket();
+  w.reuse(b, r);
+  return w.bind(b, "127.0.0.1:5000");
+}
+
 TEST(LinuxBindCache, Linux_ListenResetsReusePortCache_ReusePortBindOverOwnerWithout_IsAdmitted) {
   CachedGroup g(true);
   const Fd s2 = g.w.socket();
@@ -78,39 +90,23 @@ TEST(LinuxBindCache, Linux_StrictCacheOnSpecificAddress_DoesNotCoverWildcard_IsA
 
 TEST(LinuxBindCache, Linux_ReusePortClearedAfterBind_StillCounts_ReusePortBind_IsAdmitted) {
   LinuxWorld w;
-  const Fd a = w.socket();
-  w.reuse(a, {.rp = true});
-  ASSERT_TRUE(Gives(w.bind(a, "127.0.0.1:5000"), Errno::ok));
-  ASSERT_TRUE(Gives(w.setopt(a, SockOpt::so_reuseport, std::int64_t{0}), Errno::ok));
-  const Fd b = w.socket();
-  w.reuse(b, {.rp = true});
-  EXPECT_TRUE(Gives(w.bind(b, "127.0.0.1:5000"), Errno::ok, lr::bind_fast_path_reuseport));
+  EXPECT_TRUE(Gives(bind_next_to_cleared(w, {.rp = true}, SockOpt::so_reuseport), Errno::ok, lr::bind_fast_path_reuseport));
 }
 
 // Since 6.8 inet_csk_update_fastreuse never takes its first-owner branch, so tb->fastreuse is
 // never 1: a cleared SO_REUSEADDR is seen by the conflict check.
 TEST(LinuxBindCache, Linux_ReuseAddrClearedAfterBind_ReuseAddrBind_IsAddrInUse) {
   LinuxWorld w;
-  const Fd a = w.socket();
-  w.reuse(a, {.ra = true});
-  ASSERT_TRUE(Gives(w.bind(a, "127.0.0.1:5000"), Errno::ok));
-  ASSERT_TRUE(Gives(w.setopt(a, SockOpt::so_reuseaddr, std::int64_t{0}), Errno::ok));
-  const Fd b = w.socket();
-  w.reuse(b, {.ra = true});
-  EXPECT_TRUE(Gives(w.bind(b, "127.0.0.1:5000"), Errno::eaddrinuse, lr::bind_conflict_no_reuse));
+  EXPECT_TRUE(Gives(bind_next_to_cleared(w, {.ra = true}, SockOpt::so_reuseaddr), Errno::eaddrinuse,
+                    lr::bind_conflict_no_reuse));
 }
 
 // Before 6.8 (linux-4.4): the first owner sets tb->fastreuse = 1, which then admits any
 // SO_REUSEADDR bind even after that owner cleared the flag.
 TEST(LinuxBindCache, Linux44_ReuseAddrClearedAfterBind_ReuseAddrBind_IsAdmittedByFastReuse) {
   LinuxWorld w = LinuxWorld::with_profile(model::linux_44_profile());
-  const Fd a = w.socket();
-  w.reuse(a, {.ra = true});
-  ASSERT_TRUE(Gives(w.bind(a, "127.0.0.1:5000"), Errno::ok));
-  ASSERT_TRUE(Gives(w.setopt(a, SockOpt::so_reuseaddr, std::int64_t{0}), Errno::ok));
-  const Fd b = w.socket();
-  w.reuse(b, {.ra = true});
-  EXPECT_TRUE(Gives(w.bind(b, "127.0.0.1:5000"), Errno::ok, lr::bind_fast_path_reuseaddr));
+  EXPECT_TRUE(Gives(bind_next_to_cleared(w, {.ra = true}, SockOpt::so_reuseaddr), Errno::ok,
+                    lr::bind_fast_path_reuseaddr));
 }
 
 // linux-4.4 has no FASTREUSEPORT_STRICT: once an owner without SO_REUSEPORT joined, the cache is
