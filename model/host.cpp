@@ -403,10 +403,35 @@ struct Host::Impl {
       bind_table.erase(it);  // inet_bind_bucket_destroy: gone with its last owner
       return;
     }
-    if (b.owners.size() < before && bound_owner(ref) && --b.bound_owners == 0 && profile->bind_bucket_resets_on_release) {
-      b.bind_owned = false;  // "tcp: Update bind bucket state on port release": connect() may use it again
+    if (b.owners.size() == before) return;
+    if (bound_owner(ref)) --b.bound_owners;
+    // "tcp: Update bind bucket state on port release": whoever leaves, once no remaining owner
+    // holds the port by bind()/listen(), connect() may use it again.
+    if (b.bound_owners == 0 && b.bind_owned && profile->bind_bucket_resets_on_release) {
+      b.bind_owned = false;
       b.cache = BindBucketCache{};  // tb->fastreuse = tb->fastreuseport = -1, as connect() makes them
     }
+  }
+
+  // A socket bound to a wildcard address connects: its source address is fixed now and it moves
+  // to the port's bucket for that address (inet_bhash2_update_saddr). If that bucket exists and
+  // only connect() made its owners, the socket no longer holds the port by bind() (6.18: after
+  // the last connect() owner leaves, the port reopens to connect(); soak seed
+  // 17403046728638870307, props/conform-cases/wildcard-bind-joins-connect-bucket.pls).
+  void joins_connect_bucket(Sock& s, const IpAddress& src) {
+    if (!profile->bind_bucket_resets_on_release || s.connect_bound || !s.in_bind_table) return;
+    auto it = bind_table.find(s.lport);
+    if (it == bind_table.end()) return;
+    bool any = false;
+    for (const auto& o : it->second.owners) {
+      if (!o.time_wait && o.id == id_of(s)) continue;
+      if (wire(view_of(o).addr) != src) continue;
+      if (bound_owner(o)) return;
+      any = true;
+    }
+    if (!any) return;
+    s.connect_bound = true;
+    --it->second.bound_owners;
   }
 
   // Profile::bind_fast_path, when the port has owners: a Decision with a rule admits n unchecked.
@@ -523,14 +548,19 @@ struct Host::Impl {
     cancel_rtx(s);
     ehash_remove(s);
     s.state = TcpState::closed;
-    if (s.in_bind_table && !s.bindport_lock) {
-      bucket_remove(s.lport, OwnerRef{false, id_of(s)});
-      s.in_bind_table = false;
-      s.connect_bound = false;
-      s.name_port = s.lport;
-      s.lport = 0;
-    }
+    release_unlocked_port(s);
     if (!s.fd && !s.parent) destroy(s);
+  }
+
+  // inet_put_port from tcp_set_state(TCP_CLOSE): a port the user did not bind explicitly
+  // (SOCK_BINDPORT_LOCK) goes back; getsockname() still shows it (inet_sport stays).
+  void release_unlocked_port(Sock& s) {
+    if (!s.in_bind_table || s.bindport_lock) return;
+    bucket_remove(s.lport, OwnerRef{false, id_of(s)});
+    s.in_bind_table = false;
+    s.connect_bound = false;
+    s.name_port = s.lport;
+    s.lport = 0;
   }
 
   void destroy(Sock& s) {
@@ -1477,9 +1507,13 @@ struct Host::Impl {
       const FourTuple t{{*src, s.lport}, dst};
       const TupleOccupant occ = occupant_of(t, recycled_tw);
       const Decision d = profile->bound_connect_decide(knobs, occ);
-      if (!d.ok()) return fail(d);
+      if (!d.ok()) {
+        if (params.failed_connect_releases_port) release_unlocked_port(s);
+        return fail(d);
+      }
       decided = ok(*d.rule);
       if (s.laddr.is_wildcard() || !s.has_addr) {  // inet_bhash2_update_saddr
+        joins_connect_bucket(s, *src);
         s.laddr = in_family(*src, s.family);
         s.has_addr = true;
       }

@@ -454,6 +454,10 @@ HostParams linux_params(const Knobs& k) {
   // sk_shutdown & RCV_SHUTDOWN and the segment carries new data: shutdown(SHUT_RDWR) then data
   // from the peer resets both ends (differential soak seed 7841629526941001492).
   p.shut_rd_data_resets = true;
+  // tcp_v4_connect: inet_hash_connect fails (the 4-tuple is taken) -> `failure:` ->
+  // tcp_set_state(TCP_CLOSE), which puts back a port not locked by bind() (soak seed
+  // 17403046728638870307: the port of a bind(0) socket reopened to another connect()).
+  p.failed_connect_releases_port = true;
   p.time_wait_syn_by_timestamp = true;  // tcp_timewait_state_process (semantics.md §2.8)
   p.time_wait_for_local_peer = true;
   return p;

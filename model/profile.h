@@ -139,6 +139,11 @@ struct HostParams {
   // check is sk_shutdown & RCV_SHUTDOWN). false: only a closed (orphaned) socket resets (BSD
   // tcp_input checks SS_NOFDREF; other OSes assumed alike, not established in semantics.md).
   bool shut_rd_data_resets = false;
+  // A connect() on a socket whose port bind(0) chose (no SOCK_BINDPORT_LOCK) that fails for its
+  // 4-tuple gives the port back (Linux tcp_v4_connect/tcp_v6_connect `failure:` ->
+  // tcp_set_state(TCP_CLOSE) -> inet_put_port). false: the socket stays bound (BSD in_pcbconnect
+  // leaves the inpcb bound; other OSes assumed alike, not established in semantics.md).
+  bool failed_connect_releases_port = false;
   bool time_wait_syn_by_timestamp = true;   // a SYN with a newer timestamp reopens TIME-WAIT (RFC 6191)
   bool time_wait_for_local_peer = true;     // false: FreeBSD nolocaltimewait, no TIME-WAIT towards own addresses
   bool reuse_options_fixed_at_bind = false; // Windows: SO_REUSEADDR/SO_EXCLUSIVEADDRUSE only count if set before bind()
