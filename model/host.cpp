@@ -1512,7 +1512,9 @@ struct Host::Impl {
         return fail(d);
       }
       decided = ok(*d.rule);
-      if (s.laddr.is_wildcard() || !s.has_addr) {  // inet_bhash2_update_saddr
+      // ::ffff:0.0.0.0 counts as unset too: tcp_v4_connect (from tcp_v6_connect for a v4-mapped
+      // destination) sees inet_saddr == 0 (soak seed 3671020358767953513).
+      if (!s.has_addr || s.laddr.is_wildcard() || (s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard())) {
         joins_connect_bucket(s, *src);
         s.laddr = in_family(*src, s.family);
         s.has_addr = true;
@@ -1660,7 +1662,8 @@ struct Host::Impl {
       return r;
     }
     s.lport = *c.port;
-    if (!s.has_addr || s.laddr.is_wildcard()) s.laddr = in_family(src, s.family);
+    if (!s.has_addr || s.laddr.is_wildcard() || (s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard()))
+      s.laddr = in_family(src, s.family);
     s.has_addr = true;
     s.in_bind_table = true;
     s.connect_bound = true;
