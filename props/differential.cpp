@@ -195,8 +195,6 @@ struct Sut {
     if (line.starts_with("listen(") && r.kernel_result == "0" && reuseport.count(var) && !unset_reuseport.count(var))
       reuseport_listeners.insert(var);
     if (line.starts_with("connect(")) connected.insert(var);
-    if (line.starts_with("listen(") && r.kernel_result == "0") listened.insert(var);
-    if ((line.starts_with("bind(") || line.starts_with("connect(")) && r.kernel_errno == 0) bound.insert(var);
     if (line.find("= accept(") != std::string::npos) connected.insert(line.substr(0, line.find(' ')));
     if (!r.differs()) {
       // Known divergence that shows only later (accept(), close() of a listener): which member of
@@ -277,11 +275,9 @@ struct Sut {
   std::set<std::string> tags;
   bool diverged = false;
   std::set<std::string> connected;        // variables that called connect() or came from accept()
-  std::set<std::string> listened;         // variables whose listen() succeeded
   std::set<std::string> reuseport;        // variables that set SO_REUSEPORT to 1 ...
   std::set<std::string> unset_reuseport;  // ... or to 0 (then they do not count)
   std::set<std::string> reuseport_listeners;  // listening with SO_REUSEPORT
-  std::set<std::string> bound;            // variables whose bind() or connect() succeeded  // a known disagreement was hit; see kKnown
   std::string* last_failure_script = nullptr;
   const bool trace_steps = std::getenv("PORTLAB_PROPS_TRACE") != nullptr;
 };
