@@ -417,7 +417,9 @@ struct Host::Impl {
   // to the port's bucket for that address (inet_bhash2_update_saddr). If that bucket exists and
   // only connect() made its owners, the socket no longer holds the port by bind() (6.18: after
   // the last connect() owner leaves, the port reopens to connect(); soak seed
-  // 17403046728638870307, props/conform-cases/wildcard-bind-joins-connect-bucket.pls).
+  // 17403046728638870307, props/conform-cases/wildcard-bind-joins-connect-bucket.pls). Into a
+  // bucket no socket holds yet, or one a bind() owner holds, it stays a bind() owner
+  // (props/conform-cases/wildcard-bind-connects-into-new-address-bucket.pls).
   void joins_connect_bucket(Sock& s, const IpAddress& src) {
     if (!profile->bind_bucket_resets_on_release || s.connect_bound || !s.in_bind_table) return;
     auto it = bind_table.find(s.lport);
