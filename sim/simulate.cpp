@@ -948,6 +948,7 @@ SimulateReport Engine::run() {
       if (wall > options_.max_wall_seconds) {
         report_.stopped = fmt::format("the run took more than {:.0f} s of wall time (--max-seconds) at virtual time {}",
                                       options_.max_wall_seconds, seconds(world_->now().time_since_epoch()));
+        report_.stopped_by_wall_clock = true;
         break;
       }
       if (options_.progress && total > model::Duration::zero())

@@ -142,6 +142,7 @@ struct SimulateReport {
   std::uint64_t segments = 0;
   std::uint64_t syn_lost = 0;
   std::optional<std::string> stopped;  // a limit that ended the run early
+  bool stopped_by_wall_clock = false;  // that limit was wall time: the same seed may stop elsewhere
   int checks = 0;
   int failed_checks = 0;
   bool ok() const { return failed_checks == 0 && !stopped; }

@@ -112,6 +112,29 @@ TEST(Simulate_Engine, SameSeed_SameEventLogByteForByte_OtherSeedDiffers) {
   EXPECT_EQ(format_simulate_json(ra), format_simulate_json(simulate(s, os("linux"), 7)));
 }
 
+// The fuzz target (fuzz/fuzz_simulate.cpp) re-runs every input stopped by its attempt limit and
+// compares the reports; only a wall-time stop is exempt.
+TEST(Simulate_Engine, AttemptLimitStop_IsReproducible_WallTimeStopIsMarked) {
+  const Sim s = parse(client_server("", "  rate 500/s\n  clients 2\n  duration 5s\n"));
+  SimulateOptions o;
+  o.profile = &os("linux");
+  o.max_connections = 300;
+  const auto a = run_simulate(s.script, s.text, o);
+  const auto b = run_simulate(s.script, s.text, o);
+  ASSERT_TRUE(a.report && b.report);
+  ASSERT_TRUE(a.report->stopped.has_value());
+  EXPECT_FALSE(a.report->stopped_by_wall_clock);
+  EXPECT_EQ(a.report->workloads.at(0).attempts, 300u);
+  EXPECT_EQ(format_simulate_json(*a.report), format_simulate_json(*b.report));
+
+  o.max_connections = 50'000'000;
+  o.max_wall_seconds = 0;  // checked every 256 engine steps: stops at the first check
+  const auto w = run_simulate(s.script, s.text, o);
+  ASSERT_TRUE(w.report && w.report->stopped.has_value());
+  EXPECT_TRUE(w.report->stopped_by_wall_clock);
+  EXPECT_NE(w.report->stopped->find("wall time"), std::string::npos);
+}
+
 TEST(Simulate_Engine, EventLog_IsInTimeOrder) {
   const Sim s = parse(client_server("", "  rate 100/s\n  clients 2\n  duration 1s\n", "network latency 2ms jitter 1ms\n"));
   std::ostringstream log;
