@@ -1032,7 +1032,8 @@ struct Host::Impl {
       const bool shut_rd_resets = params.shut_rd_data_resets && s.shut_rd &&
                                   (s.state == TcpState::fin_wait_1 || s.state == TcpState::fin_wait_2) &&
                                   seq_gt(seg.seq + seg.payload, t.rcv_nxt);
-      if (s.orphan_rcv_shutdown || shut_rd_resets) {  // tcp_rcv_state_process: data for a closed socket
+      // tcp_rcv_state_process: new data for a socket closed (orphaned) or shut down for reading
+      if (s.orphan_rcv_shutdown || shut_rd_resets) {
         send_rst(s, now, out);
         if (shut_rd_resets) {  // tcp_reset(sk) on itself: the open socket reports ECONNRESET once
           s.so_error = Errno::econnreset;
@@ -1400,9 +1401,15 @@ struct Host::Impl {
     return ok(*R().listen_ok);
   }
 
+  // connect() picks the source address: none bound yet, or a wildcard one. ::ffff:0.0.0.0 counts
+  // as wildcard: tcp_v4_connect (from tcp_v6_connect for a v4-mapped destination) sees
+  // inet_saddr == 0 (soak seed 3671020358767953513).
+  static bool source_unset(const Sock& s) {
+    return !s.has_addr || s.laddr.is_wildcard() || (s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard());
+  }
+
   std::optional<IpAddress> source_for(const Sock& s, const IpAddress& dst_wire) const {
-    if (s.has_addr && !s.laddr.is_wildcard() && !(s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard()))
-      return wire(s.laddr);
+    if (!source_unset(s)) return wire(s.laddr);
     if (dst_wire.is_loopback()) return IpAddress::loopback(dst_wire.family());
     if (is_local(dst_wire)) return dst_wire;
     const InterfaceAddress* first = nullptr;
@@ -1514,9 +1521,7 @@ struct Host::Impl {
         return fail(d);
       }
       decided = ok(*d.rule);
-      // ::ffff:0.0.0.0 counts as unset too: tcp_v4_connect (from tcp_v6_connect for a v4-mapped
-      // destination) sees inet_saddr == 0 (soak seed 3671020358767953513).
-      if (!s.has_addr || s.laddr.is_wildcard() || (s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard())) {
+      if (source_unset(s)) {
         joins_connect_bucket(s, *src);
         s.laddr = in_family(*src, s.family);
         s.has_addr = true;
@@ -1664,8 +1669,7 @@ struct Host::Impl {
       return r;
     }
     s.lport = *c.port;
-    if (!s.has_addr || s.laddr.is_wildcard() || (s.laddr.is_v4_mapped() && s.laddr.unmapped_v4()->is_wildcard()))
-      s.laddr = in_family(src, s.family);
+    if (source_unset(s)) s.laddr = in_family(src, s.family);
     s.has_addr = true;
     s.in_bind_table = true;
     s.connect_bound = true;
